@@ -1,0 +1,34 @@
+# Set-up and run commands for mt. Override any variable on the command line, e.g.
+#   make install TORCH_SPEC='torch==2.5.1' TORCH_INDEX=https://download.pytorch.org/whl/cpu
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The torch build to install. torch==2.13.0 is a CPU build on our development machines; elsewhere pick
+# the build you want (a CPU-only one avoids a multi-GB CUDA download: set TORCH_INDEX to PyTorch's CPU index).
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+CONFIG ?= configs/default.yaml
+INPUT ?= seeds
+PYTEST_ARGS ?=
+
+.PHONY: install translate test test-all lint bench clean
+
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+translate:
+	$(BIN)/mt translate --config $(CONFIG) --input $(INPUT)
+
+# The default suite (slow tests included); `make test PYTEST_ARGS="-m 'not slow'"` for the quick part.
+test:
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check mt tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,18 @@
+"""mt: Arabic→English machine translation and bilingual alignment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__version__ = "0.1.0"
+
+
+def load_outputs(path: str | Path) -> Any:
+    """The run folder as a Hugging Face `DatasetDict`, exactly as `datasets.load_dataset(path)` gives it."""
+    import datasets
+
+    return datasets.load_dataset(str(path))
+
+
+__all__ = ["__version__", "load_outputs"]

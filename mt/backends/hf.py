@@ -1,0 +1,126 @@
+"""The `hf` backend: transformers' AutoModelForSeq2SeqLM for the Marian and NLLB/M2M100 families."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+import transformers
+from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+from mt.config import Config
+from mt.errors import ConfigError, MtError
+from mt.hub import ResolvedModel, resolve_model
+from mt.records import Hypothesis
+
+log = logging.getLogger(__name__)
+
+# model_type values whose tokenizer takes src_lang and whose output must start with the target language.
+LANGUAGE_CODE_FAMILIES = ("m2m_100", "nllb-moe")
+
+
+def pick_device(name: str) -> str:
+    if name != "auto":
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(name: str, device: str) -> torch.dtype:
+    if name == "auto":
+        return torch.float16 if device == "cuda" else torch.float32
+    return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[name]
+
+
+class HFTranslator:
+    """Beam search with `model.generate`; each hypothesis scored by its mean log-probability per token."""
+
+    def __init__(self, config: Config, config_path: str = "CONFIG") -> None:
+        self.config = config
+        self.resolved: ResolvedModel = resolve_model(config, config_path)
+        self.model_id = config.model
+        self.revision = self.resolved.revision
+        if config.num_threads > 0:
+            torch.set_num_threads(config.num_threads)
+        self.device = pick_device(config.device)
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise MtError(f"device 'cuda' was asked for in {config_path} but torch sees no CUDA GPU; use device: auto")
+        transformers.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.resolved.path)
+            self.model = AutoModelForSeq2SeqLM.from_pretrained(
+                self.resolved.path, dtype=pick_dtype(config.dtype, self.device)
+            )
+        except (OSError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise MtError(f"model '{config.model}' could not be loaded as a seq2seq model: {first}") from None
+        self.model.to(self.device).eval()
+        self.family = self.model.config.model_type
+        self.forced_bos: int | None = None
+        if self.family in LANGUAGE_CODE_FAMILIES:
+            self.tokenizer.src_lang = config.src_lang
+            self.forced_bos = self._language_id(config.tgt_lang, "tgt_lang", config_path)
+            self._language_id(config.src_lang, "src_lang", config_path)
+        self.max_input_tokens = min(config.max_input_tokens, self._model_input_limit())
+        log.info("loaded %s (%s, %s) on %s", config.model, self.family, self.revision or "local", self.device)
+
+    def _language_id(self, code: str, key: str, config_path: str) -> int:
+        token_id = self.tokenizer.convert_tokens_to_ids(code)
+        if not isinstance(token_id, int) or token_id == self.tokenizer.unk_token_id:
+            raise ConfigError(f"{config_path}: key '{key}' is {code!r}, which model '{self.model_id}' does not know")
+        return int(token_id)
+
+    def _model_input_limit(self) -> int:
+        limits = [getattr(self.model.config, "max_position_embeddings", None), self.tokenizer.model_max_length]
+        usable = [int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
+        return min(usable) if usable else 512
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        encoded = self.tokenizer(texts, add_special_tokens=True)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    @torch.inference_mode()
+    def translate_batch(self, texts: list[str]) -> list[Hypothesis]:
+        if not texts:
+            return []
+        inputs = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
+        sequences = self.model.generate(
+            **inputs,
+            num_beams=self.config.beam_size,
+            num_return_sequences=1,
+            max_new_tokens=self.config.max_new_tokens,
+            forced_bos_token_id=self.forced_bos,
+            do_sample=False,
+        )
+        lengths = self._output_lengths(sequences)
+        logprobs = self._token_logprobs(inputs, sequences)
+        first = 1 if self.forced_bos is not None else 0  # the forced language token is not the model's choice
+        hyps = []
+        for seq, logp, length in zip(sequences.tolist(), logprobs, lengths):
+            scored = logp[first:length]
+            n = int(scored.numel())
+            text = str(self.tokenizer.decode(seq[1 : 1 + length], skip_special_tokens=True)).strip()
+            hyps.append(Hypothesis(text=text, score=float(scored.mean()) if n else 0.0, n_tokens=n))
+        return hyps
+
+    def _output_lengths(self, sequences: torch.Tensor) -> list[int]:
+        """Generated tokens per row (after the decoder start), up to and including the first EOS."""
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos])
+        lengths = []
+        for row in sequences[:, 1:].tolist():
+            ends = [i for i, token in enumerate(row) if token in eos_ids]
+            lengths.append(ends[0] + 1 if ends else len(row))
+        return lengths
+
+    def _token_logprobs(self, inputs: Any, sequences: torch.Tensor) -> torch.Tensor:
+        """log p(y_t | y_<t, x) of each generated token under the model itself, without the search's
+        logits processors (which would, e.g., give a forced EOS probability 1)."""
+        logits = self.model(**inputs, decoder_input_ids=sequences[:, :-1]).logits.float()
+        logp = torch.log_softmax(logits, dim=-1)
+        return logp.gather(-1, sequences[:, 1:].unsqueeze(-1)).squeeze(-1).cpu()

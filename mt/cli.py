@@ -1,0 +1,104 @@
+"""The `mt` command. The only place that turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from mt import __version__
+from mt.errors import MtError
+
+log = logging.getLogger("mt")
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mt", description="Arabic→English translation and alignment.")
+    parser.add_argument("--version", action="version", version=f"mt {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    tr = sub.add_parser("translate", help="segment and translate a file or folder of .txt files")
+    tr.add_argument("--config", default="configs/default.yaml", help="YAML config (default: %(default)s)")
+    tr.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them")
+    tr.add_argument("--output-dir", help="folder for run folders (overrides the config's output_dir)")
+    tr.add_argument("--overwrite", action="store_true", help="delete the run folder first")
+    tr.set_defaults(func=cmd_translate)
+
+    seg = sub.add_parser("segment", help="split Arabic text into sentences")
+    seg.add_argument("file", nargs="?", default="-", help="a text file, or - for standard input (default)")
+    seg.add_argument("--format", choices=("text", "jsonl"), default="text",
+                     help="one sentence per line, or JSONL with offsets and flags")
+    seg.add_argument("--repair-glued", action="store_true",
+                     help="split sentences glued without space or punctuation (flagged either way)")
+    seg.set_defaults(func=cmd_segment)
+
+    dl = sub.add_parser("download", help="fetch a config's model into the Hugging Face cache")
+    dl.add_argument("config", help="YAML config naming the model")
+    dl.set_defaults(func=cmd_download)
+    return parser
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from mt.config import load_config
+    from mt.pipeline import translate
+
+    config = load_config(args.config, output_dir=args.output_dir)
+    run_dir = translate(config, args.input, config_path=args.config, overwrite=args.overwrite)
+    print(run_dir)
+    return 0
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mt.io import read_text
+    from mt.segment import split_sentences
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise MtError(f"input '{path}' is not a file")
+        text = read_text(path)
+    out = sys.stdout
+    for seg in split_sentences(text, repair_glued=args.repair_glued):
+        if args.format == "jsonl":
+            record = {"text": seg.text, "start": seg.start, "end": seg.end, "flags": list(seg.flags)}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            out.write(" ".join(seg.text.split()) + "\n")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from mt.config import load_config
+    from mt.hub import download_model
+
+    config = load_config(args.config)
+    resolved = download_model(config, args.config)
+    print(f"{resolved.model_id} @ {resolved.revision or 'local'}: {resolved.path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except MtError as exc:
+        print(f"mt: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("mt: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

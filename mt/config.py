@@ -1,0 +1,181 @@
+"""Run configurations: YAML files loaded into a validated, frozen dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mt.backends import BACKENDS as _BACKEND_TABLE
+from mt.errors import ConfigError
+from mt.langcodes import NLLB_CODES
+
+BACKENDS = tuple(sorted(_BACKEND_TABLE))
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Fields that say where a run is written, not what it computes: they stay out of the config hash.
+_PLACE_FIELDS = ("output_dir",)
+
+
+@dataclass(frozen=True)
+class Config:
+    """One model/run setting. Every field can be set in YAML; see configs/default.yaml for comments."""
+
+    name: str
+    model: str
+    revision: str = "main"
+    src_lang: str = "arb_Arab"
+    tgt_lang: str = "eng_Latn"
+    backend: str = "hf"
+    device: str = "auto"
+    dtype: str = "auto"
+    beam_size: int = 4
+    max_new_tokens: int = 256
+    max_batch_tokens: int = 4096
+    max_input_tokens: int = 200
+    num_threads: int = 0
+    repair_glued: bool = True
+    output_dir: str = "outputs"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def config_hash(self) -> str:
+        """A short hash of everything that changes what a run computes."""
+        data = {k: v for k, v in self.to_dict().items() if k not in _PLACE_FIELDS}
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:8]
+
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / f"{self.name}-{self.config_hash()}"
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)
+
+
+_FIELDS = {f.name: f for f in fields(Config)}
+_REQUIRED = tuple(
+    f.name for f in fields(Config) if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+)
+# Codes people write for Arabic and English that FLORES-200 spells otherwise (ISO 639-3 for MSA is arb).
+_COMMON_MISTAKES = {
+    "ara_Arab": "arb_Arab", "ar": "arb_Arab", "ara": "arb_Arab", "ar_AR": "arb_Arab", "arabic": "arb_Arab",
+    "en": "eng_Latn", "eng": "eng_Latn", "en_XX": "eng_Latn", "english": "eng_Latn", "eng_Latin": "eng_Latn",
+}
+_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool}
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file '{path}' cannot be read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"config file '{path}' is not valid YAML{where}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping of keys to values")
+    return data
+
+
+def _merged(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path))
+        raise ConfigError(f"config 'extends' forms a cycle: {chain}")
+    data = _read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: key 'extends' must be a file path (a string)")
+    base = _merged(path.parent / parent, (*seen, path))
+    base.update(data)
+    return base
+
+
+def _check(path: Path | str, data: dict[str, Any]) -> None:
+    for key in data:
+        if key not in _FIELDS:
+            valid = ", ".join(sorted(_FIELDS))
+            raise ConfigError(f"{path}: unknown key '{key}'; valid keys: extends, {valid}")
+    for key in _REQUIRED:
+        if key not in data:
+            raise ConfigError(f"{path}: missing required key '{key}'")
+    for key, value in data.items():
+        want = _TYPES[str(_FIELDS[key].type)]
+        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            got = type(value).__name__
+            raise ConfigError(f"{path}: key '{key}' must be of type {want.__name__}, got {got} {value!r}")
+    for key, choices in (("backend", BACKENDS), ("device", DEVICES), ("dtype", DTYPES)):
+        if key in data and data[key] not in choices:
+            raise ConfigError(f"{path}: key '{key}' has bad value {data[key]!r}; valid choices: {', '.join(choices)}")
+    for key in ("beam_size", "max_new_tokens", "max_batch_tokens", "max_input_tokens"):
+        if key in data and data[key] <= 0:
+            raise ConfigError(f"{path}: key '{key}' must be a positive integer, got {data[key]}")
+    if data.get("num_threads", 0) < 0:
+        raise ConfigError(f"{path}: key 'num_threads' must be 0 (library default) or positive")
+    if not _NAME_RE.match(data["name"]):
+        raise ConfigError(
+            f"{path}: key 'name' has bad value {data['name']!r}; use letters, digits, '.', '_' and '-' only "
+            "(it names the run folder)"
+        )
+    if not data["model"].strip():
+        raise ConfigError(f"{path}: key 'model' must name a hub model id or a local folder")
+    for key in ("src_lang", "tgt_lang"):
+        code = data.get(key)
+        if code is not None and code not in NLLB_CODES:
+            close = [_COMMON_MISTAKES[code]] if code in _COMMON_MISTAKES else difflib.get_close_matches(
+                code, sorted(NLLB_CODES), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else "; use a FLORES-200 code such as arb_Arab"
+            raise ConfigError(f"{path}: key '{key}' has unknown language code {code!r}{hint}")
+    if data.get("max_batch_tokens", 4096) < data.get("max_input_tokens", 200):
+        raise ConfigError(f"{path}: key 'max_batch_tokens' must be at least 'max_input_tokens'")
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Validate a mapping of config keys; `base_dir` resolves a relative local model path."""
+    _check(source, data)
+    data = dict(data)
+    if base_dir is not None:
+        data["model"] = _resolve_model_path(data["model"], base_dir, source)
+    return Config(**data)
+
+
+def load_config(path: str | Path, **overrides: Any) -> Config:
+    """Load a YAML config (following `extends:`), apply `overrides`, and validate it."""
+    path = Path(path)
+    data = _merged(path)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return config_from_dict(data, str(path), base_dir=path.resolve().parent)
+
+
+def _looks_like_path(model: str) -> bool:
+    return model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model
+
+
+def _resolve_model_path(model: str, base_dir: Path, source: str) -> str:
+    """A model that names an existing folder (relative to the config file or the working directory) becomes
+    an absolute path; anything else that looks like a path must exist; the rest are hub ids."""
+    expanded = Path(model).expanduser()
+    for candidate in (expanded, base_dir / expanded):
+        if candidate.is_dir():
+            return str(candidate.resolve())
+    if _looks_like_path(model):
+        raise ConfigError(f"{source}: key 'model' names a local folder '{model}' that does not exist")
+    return model

@@ -1,0 +1,148 @@
+"""The whole flow of `mt translate`: read → segment → plan pieces → translate → pair → write."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mt.backends import Translator, load_translator
+from mt.batching import translate_all
+from mt.config import Config
+from mt.errors import InputError, MtError
+from mt.io import read_documents
+from mt.manifest import build_manifest
+from mt.records import Document, Hypothesis, Pair, Segment
+from mt.segment import normalize_for_model, split_sentences, sub_split
+from mt.writers import write_dataset, write_jsonl, write_manifest, write_moses, write_tsv
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Unit:
+    """A segment and the model-ready pieces it was cut into (one piece unless it is too long)."""
+
+    doc_id: str
+    index: int
+    segment: Segment
+    pieces: list[str] = field(default_factory=list)
+
+
+def translate(config: Config, input_path: str | Path, *, config_path: str = "CONFIG", overwrite: bool = False,
+              translator: Translator | None = None) -> Path:
+    """Run the pipeline on a file or folder and write the run folder; returns its path."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    docs = list(read_documents(input_path))
+    units = [unit for doc in docs for unit in segment_document(doc, config)]
+    if not units:
+        raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
+    timings["read_segment_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    translator = translator or load_translator(config, config_path)
+    timings["load_model_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    for unit in units:
+        unit.pieces = model_pieces(unit.segment.text, translator)
+    texts = [p for unit in units for p in unit.pieces]
+    with _progress(len(texts)) as bar:
+        hyps = translate_all(texts, translator.translate_batch, translator.count_tokens,
+                             config.max_batch_tokens, bar.update)
+    pairs = make_pairs(units, hyps, translator.model_id)
+    timings["translate_s"] = time.perf_counter() - clock
+
+    run_dir = prepare_run_dir(config, overwrite)
+    clock = time.perf_counter()
+    manifest = build_manifest(config, translator, docs, pairs, texts, timings, run_dir)
+    write_jsonl(run_dir / "pairs.jsonl", pairs)
+    write_moses(run_dir, pairs)
+    write_tsv(run_dir / "pairs.tsv", pairs)
+    write_dataset(run_dir, pairs, manifest)
+    manifest["timings"]["write_s"] = round(time.perf_counter() - clock, 3)
+    write_manifest(run_dir / "manifest.json", manifest)
+    log.info("wrote %d pairs to %s", len(pairs), run_dir)
+    return run_dir
+
+
+def segment_document(doc: Document, config: Config) -> list[Unit]:
+    segments = split_sentences(doc.text, repair_glued=config.repair_glued)
+    return [Unit(doc.doc_id, i, seg) for i, seg in enumerate(segments)]
+
+
+def model_pieces(text: str, translator: Translator) -> list[str]:
+    """The normalised text the model reads, cut at safe points when it exceeds the model's input limit."""
+    limit = translator.max_input_tokens
+    normalized = normalize_for_model(text)
+    if not normalized or translator.count_tokens([normalized])[0] <= limit:
+        return [normalized] if normalized else []
+    spans = sub_split(text, limit, lambda t: translator.count_tokens([normalize_for_model(t)])[0])
+    return [p for p in (normalize_for_model(text[a:b]) for a, b in spans) if p]
+
+
+def make_pairs(units: list[Unit], hyps: list[Hypothesis], model_id: str) -> list[Pair]:
+    pairs = []
+    pos = 0
+    for unit in units:
+        parts = hyps[pos : pos + len(unit.pieces)]
+        pos += len(unit.pieces)
+        flags = list(unit.segment.flags)
+        if not unit.pieces:
+            flags.append("nothing_to_translate")
+        if len(unit.pieces) > 1:
+            flags.append("split_for_model")
+        en = " ".join(h.text for h in parts if h.text)
+        if unit.pieces and not en:
+            flags.append("empty_output")
+        tokens = sum(h.n_tokens for h in parts)
+        score = sum(h.score * h.n_tokens for h in parts) / tokens if tokens else None
+        pairs.append(
+            Pair(
+                id=f"{unit.doc_id}:{unit.index}", doc_id=unit.doc_id, index=unit.index, ar=unit.segment.text,
+                en=en, start=unit.segment.start, end=unit.segment.end,
+                score=None if score is None else round(score, 6), flags=flags, pieces=max(1, len(unit.pieces)),
+                model=model_id,
+            )
+        )
+    return pairs
+
+
+def prepare_run_dir(config: Config, overwrite: bool) -> Path:
+    out = Path(config.output_dir)
+    run_dir = config.run_dir()
+    try:
+        if overwrite and run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MtError(f"output folder '{out}' cannot be written: {exc.strerror or exc}") from None
+    return run_dir
+
+
+class _progress:
+    """A tqdm bar on a terminal; silent otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self) -> _progress:
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit="seg", desc="translating", file=sys.stderr)
+        return self
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,65 @@
+"""The records that flow between stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A sentence of a document: `doc[start:end] == text`."""
+
+    text: str
+    start: int
+    end: int
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An input text and where it came from."""
+
+    doc_id: str
+    text: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """One model output: the text, its mean log-probability per token and its token count."""
+
+    text: str
+    score: float
+    n_tokens: int
+
+
+@dataclass(slots=True)
+class Pair:
+    """A source segment with its translation, scores and flags; one line of `pairs.jsonl`."""
+
+    id: str
+    doc_id: str
+    index: int
+    ar: str
+    en: str
+    start: int
+    end: int
+    score: float | None
+    flags: list[str] = field(default_factory=list)
+    pieces: int = 1
+    model: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "index": self.index,
+            "ar": self.ar,
+            "en": self.en,
+            "start": self.start,
+            "end": self.end,
+            "score": self.score,
+            "flags": list(self.flags),
+            "pieces": self.pieces,
+            "model": self.model,
+        }

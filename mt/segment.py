@@ -1,0 +1,331 @@
+"""Arabic sentence segmentation with character offsets, sub-splitting for the model, and model-side
+normalisation. Pure Python: importing this module never imports torch."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+
+from mt.records import Segment
+
+TERMINALS = ".!?؟…۔‼⁇⁈⁉"
+# Closing quotes and brackets that stay with the sentence they close. The straight quote `"` is handled
+# by parity (it closes only when a quote is open); `'` only when whitespace or the line end follows.
+CLOSERS = "»”’)]}›"
+OPENERS = "«“‘([{‹"
+INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u061c"
+TATWEEL = "\u0640"
+CONTINUATION = "،,؛;:"
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}{TATWEEL}]")
+_TERMINAL_RUN = re.compile(f"[{re.escape(TERMINALS)}]+")
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u0671-\u06d3\u06fa-\u06ff]")
+# Spans whose dots and question marks never end a sentence.
+_PROTECTED = re.compile(
+    r"(?:https?|ftp)://[^\s\"'»”<>]+"
+    r"|www\.[^\s\"'»”<>]+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|int|mil|info|biz|io|co|tv|me|ru|uk|fr|de"
+    r"|sa|ae|eg|qa|kw|bh|om|jo|lb|sy|iq|ma|dz|tn|ly|sd|ps|ye|tr|ir|us|cn|jp|in|news|online)\b",
+    re.ASCII | re.IGNORECASE,
+)
+# Latin abbreviations that are not sentence ends (titles, Latin short forms) and ones that may be.
+_LATIN_STRONG = frozenset(
+    "mr mrs ms dr prof st mt gen col lt sgt capt cpt maj adm sen rep gov pres jr sr vs e.g i.e cf al "
+    "vol pp fig approx dept est ft sq op ed eds".split()
+)
+_LATIN_WEAK = frozenset(
+    "inc ltd co corp llc plc bros etc jan feb mar apr jun jul aug sep sept oct nov dec ave".split()
+)
+# Arabic abbreviations that are often but not always sentence-final.
+_ARABIC_WEAK = frozenset(["إلخ", "الخ", "اهـ", "اه"])
+# Words that typically open an Arabic news sentence: evidence that a weak abbreviation ended one, and
+# the only words the glued-sentence repair will split before.
+_REPORTING = (
+    "قال قالت أضاف أضافت أكد أكدت أشار أشارت أوضح أوضحت تابع تابعت ذكر ذكرت أعلن أعلنت اعتبر اعتبرت "
+    "شدد شددت لفت لفتت نقل نقلت رجح رجحت نفى نفت أفاد أفادت صرح صرحت كشف كشفت"
+).split()
+SENTENCE_OPENERS = frozenset(
+    [f"و{w}" for w in _REPORTING]
+    + [f"ف{w}" for w in _REPORTING]
+    + "وكان وكانت وقد ولكن لكن كما وفي ويذكر يذكر ويشار يشار وتجدر تجدر وأوضح وبحسب وحسب وفقا ووفقا".split()
+)
+_NON_JOINING = "اأإآٱدذرزوؤةى"
+_GLUED_RE = re.compile(
+    r"(?<=[\u0621-\u064a]{2}[" + _NON_JOINING + r"])(?=[وف](?:" + "|".join(_REPORTING) + r")(?![\u0621-\u064a]))"
+)
+_WORD_AFTER = re.compile(r"[^\s" + re.escape(TERMINALS + CONTINUATION + '"') + r"]+")
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def split_sentences(text: str, repair_glued: bool = False) -> list[Segment]:
+    """Split `text` into sentences; `text[s.start:s.end] == s.text` for every segment.
+
+    Line breaks are hard boundaries. With `repair_glued`, a sentence glued to the next without space or
+    punctuation (``صبراوقالت``) is split where the evidence is strong; such segments are flagged
+    `glued_split`, and without the repair the segment holding the suspect is flagged `glued_suspect`.
+    """
+    segments: list[Segment] = []
+    for line_start, line_end in _lines(text):
+        line = text[line_start:line_end]
+        for start, end in _sentence_spans(line):
+            for seg in _glued(line, start, end, repair_glued):
+                segments.append(
+                    Segment(text[line_start + seg.start : line_start + seg.end], line_start + seg.start,
+                            line_start + seg.end, seg.flags)
+                )
+    return segments
+
+
+def iter_sentences(text: str, repair_glued: bool = False) -> Iterator[str]:
+    """The sentence texts of `text`, in order."""
+    return (s.text for s in split_sentences(text, repair_glued))
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    for m in _LINE_BREAK.finditer(text):
+        yield pos, m.start()
+        pos = m.end()
+    yield pos, len(text)
+
+
+def _strip_span(line: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and (line[start].isspace() or line[start] in INVISIBLE):
+        start += 1
+    while end > start and (line[end - 1].isspace() or line[end - 1] in INVISIBLE):
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
+    protected = [m.span() for m in _PROTECTED.finditer(line)]
+    start = 0
+    for m in _TERMINAL_RUN.finditer(line):
+        a, b = m.span()
+        if any(p0 <= a < p1 - 1 for p0, p1 in protected):
+            continue
+        end = _extend_closers(line, b)
+        if end <= start:
+            continue
+        if _is_boundary(line, start, a, b, end):
+            span = _strip_span(line, start, end)
+            if span:
+                yield span
+            start = end
+    span = _strip_span(line, start, len(line))
+    if span:
+        yield span
+
+
+def _extend_closers(line: str, pos: int) -> int:
+    """Move past closing quotes, brackets and invisible marks that follow a sentence end."""
+    n = len(line)
+    while pos < n:
+        ch = line[pos]
+        if ch in CLOSERS or ch in INVISIBLE:
+            pos += 1
+        elif ch == '"' and line.count('"', 0, pos) % 2 == 1:
+            pos += 1
+        elif ch == "'" and (pos + 1 == n or line[pos + 1].isspace()):
+            pos += 1
+        else:
+            break
+    return pos
+
+
+def _next_visible(line: str, pos: int) -> tuple[int, bool]:
+    """Index of the next visible non-space character at or after `pos`, and whether space came first."""
+    spaced = False
+    while pos < len(line) and (line[pos].isspace() or line[pos] in INVISIBLE):
+        spaced = spaced or line[pos].isspace()
+        pos += 1
+    return pos, spaced
+
+
+def _token_before(line: str, sent_start: int, a: int) -> tuple[str, int]:
+    """The word that a terminal at `a` follows, without quotes, brackets or invisible marks, and where
+    it starts."""
+    i = a
+    while i > sent_start and not line[i - 1].isspace():
+        i -= 1
+    token = _INVISIBLE_RE.sub("", line[i:a])
+    return token.strip("\"'" + OPENERS + CLOSERS), i
+
+
+def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
+    run = line[a:b]
+    k, spaced = _next_visible(line, end)
+    if k >= len(line):
+        return True
+    nxt = line[k]
+    if nxt in CONTINUATION:
+        return False
+    if run != ".":
+        if run.startswith(".") and set(run) == {"."} and nxt.isdigit() and not spaced:
+            return False
+        return True
+    token, token_start = _token_before(line, sent_start, a)
+    prev = token[-1:] if token else ""
+    if not spaced and end == b:
+        if prev.isdigit() and nxt.isdigit():
+            return False  # 3.5, 12.08.2014
+        if nxt.isdigit():
+            return False
+        if _is_latin(prev) and _is_latin(nxt) and (nxt.islower() or len(token) < 2):
+            return False  # file.txt, rt.com
+    if _ARABIC_LETTER.match(nxt) is None and _is_latin(nxt) and nxt.islower():
+        return False  # approx. three
+    kind = _abbreviation_kind(line, sent_start, token_start, a, token)
+    if kind == "strong":
+        return False
+    if kind == "weak":
+        word = _WORD_AFTER.match(line, k)
+        following = word.group() if word else ""
+        return following in SENTENCE_OPENERS or (_is_latin(nxt) and nxt.isupper())
+    return True
+
+
+def _is_latin(ch: str) -> bool:
+    return bool(ch) and ch.isascii() and ch.isalpha()
+
+
+def _abbreviation_kind(line: str, sent_start: int, token_start: int, a: int, token: str) -> str | None:
+    if not token:
+        return None
+    core = token
+    lower = core.lower()
+    before = line[sent_start:token_start].strip()
+    if token.isdigit() and len(token) <= 3 and not before:
+        return "strong"  # "1." opening a numbered line
+    if re.fullmatch(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}", core):
+        return "strong"  # U.S., أ.د., و.م.أ, Ph.D
+    if len(core) == 1 and core.isalpha():
+        if before[-1:].isdigit():
+            return "weak"  # 2012 م. / 1435 هـ.
+        return "strong"  # initials and titles: J. K., د. محمد, م. أحمد
+    if lower in _LATIN_STRONG or (lower in ("no", "nos", "art") and _next_is_digit(line, a + 1)):
+        return "strong"
+    if lower in _LATIN_WEAK or core in _ARABIC_WEAK:
+        return "weak"
+    return None
+
+
+def _next_is_digit(line: str, pos: int) -> bool:
+    k, _ = _next_visible(line, pos)
+    return k < len(line) and line[k].isdigit()
+
+
+def _glued(line: str, start: int, end: int, repair: bool) -> Iterator[Segment]:
+    """Split (or flag) a sentence span at glued sentence boundaries; offsets are relative to `line`."""
+    cuts = [m.start() for m in _GLUED_RE.finditer(line, start, end)]
+    if not cuts:
+        yield Segment(line[start:end], start, end)
+        return
+    if not repair:
+        yield Segment(line[start:end], start, end, ("glued_suspect",))
+        return
+    bounds = [start, *cuts, end]
+    for s, e in zip(bounds, bounds[1:]):
+        yield Segment(line[s:e], s, e, ("glued_split",))
+
+
+# --- sub-splitting for the model ---------------------------------------------------------------------
+
+_PAIRS = {"(": ")", "[": "]", "{": "}", "«": "»", "“": "”"}
+
+
+def _depths(text: str) -> list[int]:
+    """Nesting depth in brackets and quotes at each position."""
+    depth, quote, out = 0, False, []
+    closing = set(_PAIRS.values())
+    for ch in text:
+        if ch in _PAIRS:
+            depth += 1
+        elif ch in closing and depth > 0:
+            depth -= 1
+        elif ch == '"':
+            quote = not quote
+        out.append(depth + (1 if quote else 0))
+    return out
+
+
+def _cut_candidates(text: str) -> list[list[int]]:
+    """Cut positions (where the second piece starts) by safety: ؛, then ، before و/ف, then any ،,
+    then any space outside quotes, then any space."""
+    depth = _depths(text)
+    classes: list[list[int]] = [[], [], [], [], []]
+    for i, ch in enumerate(text[:-1]):
+        nxt = text[i + 1]
+        if ch.isspace() and not nxt.isspace():
+            classes[3 if depth[i] == 0 else 4].append(i + 1)
+            continue
+        if depth[i] != 0 or ch not in "؛;،,":
+            continue
+        j = i + 1
+        while j < len(text) and text[j].isspace():
+            j += 1
+        if j == i + 1 or j >= len(text):
+            continue
+        if ch in "؛;":
+            classes[0].append(j)
+        elif text[j] in "وف":
+            classes[1].append(j)
+        else:
+            classes[2].append(j)
+    return classes
+
+
+def sub_split(text: str, max_tokens: int, count_tokens: Callable[[str], int], min_share: float = 0.2
+              ) -> list[tuple[int, int]]:
+    """Cut `text` into pieces of at most `max_tokens` tokens each, at the safest points.
+
+    Returns `(start, end)` spans into `text`, in order, covering all of it but the whitespace between
+    pieces. Pieces shorter than `min_share` of the part being cut are avoided when a better cut exists;
+    a text with no usable cut is split between characters as a last resort, never truncated.
+    """
+    span = _strip_span(text, 0, len(text))
+    if span is None:
+        return []
+    return _sub_split(text, span[0], span[1], max_tokens, count_tokens, min_share)
+
+
+def _sub_split(text: str, start: int, end: int, max_tokens: int, count: Callable[[str], int],
+               min_share: float) -> list[tuple[int, int]]:
+    piece = text[start:end]
+    if end - start <= 1 or count(piece) <= max_tokens:
+        return [(start, end)]
+    cut = _best_cut(piece, min_share)
+    left = _strip_span(text, start, start + cut)
+    right = _strip_span(text, start + cut, end)
+    spans: list[tuple[int, int]] = []
+    for part in (left, right):
+        if part:
+            spans.extend(_sub_split(text, part[0], part[1], max_tokens, count, min_share))
+    return spans
+
+
+def _best_cut(piece: str, min_share: float) -> int:
+    n = len(piece)
+    middle = n / 2
+    floor = max(1, int(n * min_share))
+    for cands in _cut_candidates(piece):
+        fair = [c for c in cands if floor <= c <= n - floor]
+        if fair:
+            return min(fair, key=lambda c: abs(c - middle))
+    cut = n // 2
+    while 0 < cut < n - 1 and unicodedata.combining(piece[cut]):
+        cut += 1
+    return cut
+
+
+# --- normalisation for the model ---------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_for_model(text: str) -> str:
+    """What the model reads: NFC, no tatweel, no invisible marks, single spaces. Diacritics are kept."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE_RE.sub("", text)
+    return _SPACES.sub(" ", text).strip()

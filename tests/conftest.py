@@ -1,0 +1,67 @@
+"""Shared fixtures: the seed material from ../shared and tiny real models built offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_SEED = ROOT.parent / "shared" / "data" / "seed"
+SEED_ARTICLE = ROOT / "seeds" / "lavrov-syrian-opposition-2012.ar.txt"
+
+
+@pytest.fixture(scope="session")
+def shared_seed() -> Path:
+    """The seed article, its gold split and its reference translation; skips when ../shared is absent."""
+    if not (SHARED_SEED / "article-000.ar.txt").exists():
+        pytest.skip("../shared/data/seed is not present")
+    return SHARED_SEED
+
+
+def seed_text() -> str:
+    """Arabic and English text to train the tiny tokenizers on (the project's own seed, plus ../shared's
+    reference translation when present)."""
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    reference = SHARED_SEED / "article-000.en.txt"
+    if reference.exists():
+        text += "\n" + reference.read_text(encoding="utf-8")
+    else:
+        text += "\nThe spokesman for the Russian Foreign Ministry denied the reports on Thursday in Moscow."
+    return text
+
+
+@pytest.fixture(scope="session")
+def tiny_marian(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_models import build_marian
+
+    return build_marian(seed_text(), tmp_path_factory.mktemp("models") / "tiny-marian")
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_models import build_nllb
+
+    return build_nllb(seed_text(), tmp_path_factory.mktemp("models") / "tiny-nllb")
+
+
+def write_config(path: Path, **fields: object) -> Path:
+    """A YAML config file with the given fields."""
+    import yaml
+
+    path.write_text(yaml.safe_dump(fields, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def marian_config(tiny_marian: Path, tmp_path: Path) -> Path:
+    return write_config(tmp_path / "tiny-marian.yaml", name="tiny-marian", model=str(tiny_marian), beam_size=2,
+                        max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
+                        output_dir=str(tmp_path / "outputs"))
+
+
+@pytest.fixture
+def nllb_config(tiny_nllb: Path, tmp_path: Path) -> Path:
+    return write_config(tmp_path / "tiny-nllb.yaml", name="tiny-nllb", model=str(tiny_nllb), beam_size=2,
+                        max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
+                        output_dir=str(tmp_path / "outputs"))

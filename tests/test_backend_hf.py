@@ -1,0 +1,94 @@
+"""The hf backend on tiny real Marian and NLLB models built offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mt.backends import load_translator
+from mt.config import load_config
+from mt.errors import ConfigError
+
+SENTENCES = [
+    "نفى المتحدث باسم وزارة الخارجية الروسية صحة ما أشيع.",
+    "وقال لوكاشيفيتش للصحفيين في موسكو.",
+    "نعم.",
+]
+
+
+def test_nllb_tokenizer_knows_the_language_codes(tiny_nllb: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_nllb)
+    for code in ("eng_Latn", "arb_Arab"):
+        assert tok.convert_tokens_to_ids(code) != tok.unk_token_id
+
+
+def test_nllb_forces_the_target_language_as_first_token(nllb_config: Path) -> None:
+    translator = load_translator(load_config(nllb_config))
+    eng = translator.tokenizer.convert_tokens_to_ids("eng_Latn")
+    assert translator.forced_bos == eng
+    inputs = translator.tokenizer(SENTENCES[:1], return_tensors="pt")
+    assert inputs["input_ids"][0, 0].item() == translator.tokenizer.convert_tokens_to_ids("arb_Arab")
+    out = translator.model.generate(**inputs, num_beams=2, max_new_tokens=5, forced_bos_token_id=translator.forced_bos)
+    # generated sequence = [decoder start (</s>), target language, ...]
+    assert out[0, 1].item() == eng
+
+
+def test_a_language_code_the_model_lacks_is_a_config_error(nllb_config: Path) -> None:
+    translator = load_translator(load_config(nllb_config))
+    with pytest.raises(ConfigError, match="key 'tgt_lang' is 'xyz_Abcd', which model .* does not know"):
+        translator._language_id("xyz_Abcd", "tgt_lang", "c.yaml")
+
+
+@pytest.mark.parametrize("fixture", ["marian_config", "nllb_config"])
+def test_translate_batch_gives_text_score_and_tokens(fixture: str, request: pytest.FixtureRequest) -> None:
+    translator = load_translator(load_config(request.getfixturevalue(fixture)))
+    hyps = translator.translate_batch(SENTENCES)
+    assert len(hyps) == len(SENTENCES)
+    for hyp in hyps:
+        assert isinstance(hyp.text, str)
+        assert 1 <= hyp.n_tokens <= 12
+        assert hyp.score < 0  # a mean log-probability
+
+
+def test_score_is_the_mean_log_probability_of_the_output(marian_config: Path) -> None:
+    """Rescoring the chosen output with one forward pass gives back the reported score."""
+    import torch
+
+    translator = load_translator(load_config(marian_config))
+    [hyp] = translator.translate_batch(SENTENCES[1:2])
+    tok, model = translator.tokenizer, translator.model
+    inputs = tok(SENTENCES[1:2], return_tensors="pt")
+    out = model.generate(**inputs, num_beams=2, max_new_tokens=12)
+    target = out[:, 1:]
+    with torch.no_grad():
+        logits = model(**inputs, decoder_input_ids=out[:, :-1]).logits
+    logp = torch.log_softmax(logits, -1).gather(-1, target.unsqueeze(-1)).squeeze(-1)[0]
+    length = hyp.n_tokens
+    assert float(logp[:length].mean()) == pytest.approx(hyp.score, abs=1e-4)
+
+
+def test_input_limit_is_the_smaller_of_config_and_model(marian_config: Path) -> None:
+    translator = load_translator(load_config(marian_config))
+    assert translator.max_input_tokens == 48  # config 48 < tokenizer limit 64 < 128 positions
+    assert translator.count_tokens(["نعم."]) == [len(translator.tokenizer("نعم.")["input_ids"])]
+
+
+def test_a_local_folder_that_is_not_a_model(tmp_path: Path) -> None:
+    from mt.errors import MtError
+    from tests.conftest import write_config
+
+    (tmp_path / "empty").mkdir()
+    path = write_config(tmp_path / "c.yaml", name="x", model="./empty")
+    with pytest.raises(MtError, match="could not be loaded"):
+        load_translator(load_config(path))
+
+
+def test_unknown_backend_lists_the_available_ones() -> None:
+    from mt.config import Config
+
+    config = Config(name="x", model="m/m", backend="ct3")
+    with pytest.raises(ConfigError, match="unknown backend 'ct3'; available: hf"):
+        load_translator(config)

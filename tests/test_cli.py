@@ -1,0 +1,125 @@
+"""The `mt` command: real subprocess runs, one-line errors with exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mt.cli import main
+from tests.conftest import ROOT, SEED_ARTICLE, write_config
+
+OFFLINE_MESSAGE = (
+    "mt: error: model 'Helsinki-NLP/opus-mt-ar-en' is not in the local cache and the hub cannot be reached; "
+    "run 'mt download configs/default.yaml' on a machine with network access"
+)
+
+
+def run_mt(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mt.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          input=stdin, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.slow
+def test_translate_the_seed_with_a_tiny_model(marian_config: Path) -> None:
+    proc = run_mt("translate", "--config", str(marian_config), "--input", str(SEED_ARTICLE))
+    assert proc.returncode == 0, proc.stderr
+    run_dir = Path(proc.stdout.strip())
+    pairs = [json.loads(x) for x in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(pairs) == 12
+    assert proc.stderr == ""  # quiet when not on a terminal: no progress bar, no library chatter
+
+
+@pytest.mark.slow
+def test_model_not_cached_and_hub_offline(tmp_path: Path) -> None:
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    proc = run_mt("translate", "--config", "configs/default.yaml", "--input", "seeds", env=env)
+    assert_one_line_error(proc)
+    assert proc.stderr.strip() == OFFLINE_MESSAGE
+
+
+@pytest.mark.slow
+def test_model_not_cached_and_hub_unreachable(tmp_path: Path) -> None:
+    env = {"HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    proc = run_mt("translate", "--config", "configs/default.yaml", "--input", "seeds", env=env)
+    assert proc.stderr.strip() == OFFLINE_MESSAGE
+    assert proc.returncode == 2
+    proc = run_mt("download", "configs/default.yaml", env=env)
+    assert proc.stderr.strip() == OFFLINE_MESSAGE
+
+
+def bad_config(tmp: Path) -> Path:
+    return write_config(tmp / "bad.yaml", name="x", model="org/m", beam_size="four")
+
+
+@pytest.mark.parametrize(
+    ("make_args", "fragments"),
+    [
+        (lambda tmp: ["translate", "--input", str(tmp / "missing.txt")], ["input", "missing.txt", "does not exist"]),
+        (lambda tmp: ["translate", "--input", str(tmp)], ["holds no .txt files"]),
+        (lambda tmp: ["translate", "--config", str(tmp / "none.yaml"), "--input", str(SEED_ARTICLE)],
+         ["none.yaml' does not exist"]),
+        (lambda tmp: ["translate", "--config", str(bad_config(tmp)), "--input", str(SEED_ARTICLE)],
+         ["key 'beam_size' must be of type int"]),
+        (lambda tmp: ["segment", str(tmp / "nothing.txt")], ["is not a file"]),
+    ],
+    ids=["missing-input", "folder-without-txt", "missing-config", "bad-config", "segment-missing"],
+)
+def test_user_mistakes_get_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               make_args, fragments: list[str]) -> None:
+    code = main(make_args(tmp_path))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("mt: error: ")
+    for fragment in fragments:
+        assert fragment in err
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "holds no text to translate"),
+        (b"  \n\t\n", "holds no text to translate"),
+        (b"\xd9\x86\xd9\x81\xff\xfe", "not valid UTF-8 at byte offset 4"),
+        (b"abc\x00def", "NUL byte at byte offset 3"),
+    ],
+    ids=["empty", "whitespace", "invalid-utf8", "binary"],
+)
+def test_bad_input_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], marian_config: Path,
+                         content: bytes, fragment: str) -> None:
+    path = tmp_path / "in.txt"
+    path.write_bytes(content)
+    code = main(["translate", "--config", str(marian_config), "--input", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1
+
+
+def test_segment_command_text_and_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["segment", str(SEED_ARTICLE)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 11  # the glued boundary is repaired only on request
+    assert main(["segment", "--repair-glued", "--format", "jsonl", str(SEED_ARTICLE)]) == 0
+    records = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    assert len(records) == 12
+    assert all(text[r["start"] : r["end"]] == r["text"] for r in records)
+    assert records[4]["flags"] == ["glued_split"]
+
+
+def test_segment_reads_standard_input() -> None:
+    proc = run_mt("segment", "-", stdin="ذهب أحمد.وعاد سامي؟ نعم")
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines() == ["ذهب أحمد.", "وعاد سامي؟", "نعم"]

@@ -1,0 +1,113 @@
+"""Config files: validation errors name the file, the key and the valid choices; extends; round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mt.config import Config, config_from_dict, load_config
+from mt.errors import ConfigError
+from tests.conftest import ROOT, write_config
+
+SHIPPED = sorted((ROOT / "configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_configs_load(path: Path) -> None:
+    config = load_config(path)
+    assert config.backend == "hf" and config.src_lang == "arb_Arab" and config.tgt_lang == "eng_Latn"
+
+
+def test_shipped_models() -> None:
+    models = {p.name: load_config(p).model for p in SHIPPED}
+    assert models["default.yaml"] == "Helsinki-NLP/opus-mt-ar-en"
+    assert models["opus-mt-tc-big-ar-en.yaml"] == "Helsinki-NLP/opus-mt-tc-big-ar-en"
+    assert models["nllb-200-distilled-600m.yaml"] == "facebook/nllb-200-distilled-600M"
+    assert models["nllb-200-distilled-1.3b.yaml"] == "facebook/nllb-200-distilled-1.3B"
+    assert models["nllb-200-3.3b.yaml"] == "facebook/nllb-200-3.3B"
+
+
+BAD = [
+    ({"colour": "red"}, "unknown key 'colour'; valid keys: extends, backend, beam_size"),
+    ({"beam_size": "4"}, "key 'beam_size' must be of type int, got str '4'"),
+    ({"beam_size": True}, "key 'beam_size' must be of type int, got bool True"),
+    ({"repair_glued": "yes"}, "key 'repair_glued' must be of type bool"),
+    ({"backend": "ct3"}, "key 'backend' has bad value 'ct3'; valid choices: hf"),
+    ({"device": "gpu"}, "key 'device' has bad value 'gpu'; valid choices: auto, cpu, cuda, mps"),
+    ({"dtype": "int4"}, "key 'dtype' has bad value 'int4'; valid choices: auto, float32, float16, bfloat16"),
+    ({"beam_size": 0}, "key 'beam_size' must be a positive integer, got 0"),
+    ({"max_batch_tokens": -5}, "key 'max_batch_tokens' must be a positive integer, got -5"),
+    ({"src_lang": "ara_Arab"}, "key 'src_lang' has unknown language code 'ara_Arab'; did you mean 'arb_Arab'?"),
+    ({"tgt_lang": "english"}, "key 'tgt_lang' has unknown language code 'english'"),
+    ({"name": "../../etc"}, "key 'name' has bad value '../../etc'"),
+    ({"model": "./no/such/model"}, "key 'model' names a local folder './no/such/model' that does not exist"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD, ids=[next(iter(c)) + "=" + repr(next(iter(c.values())))
+                                                          for c, _ in BAD])
+def test_bad_values_name_file_key_and_choices(tmp_path: Path, change: dict, message: str) -> None:
+    path = write_config(tmp_path / "bad.yaml", **{"name": "x", "model": "org/model", **change})
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert message in str(err.value)
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c.yaml", name="x")
+    with pytest.raises(ConfigError, match="missing required key 'model'"):
+        load_config(path)
+
+
+def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    (tmp_path / "broken.yaml").write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="is not valid YAML at line"):
+        load_config(tmp_path / "broken.yaml")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        load_config(tmp_path / "list.yaml")
+
+
+def test_extends_is_relative_to_the_extending_file(tmp_path: Path) -> None:
+    (tmp_path / "base").mkdir()
+    write_config(tmp_path / "base" / "base.yaml", name="base", model="org/model", beam_size=5)
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: base/base.yaml\nname: child\nmax_new_tokens: 64\n")
+    config = load_config(child)
+    assert (config.name, config.model, config.beam_size, config.max_new_tokens) == ("child", "org/model", 5, 64)
+
+
+def test_extends_cycle_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nname: a\nmodel: m/m\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ConfigError, match="cycle"):
+        load_config(tmp_path / "a.yaml")
+
+
+def test_saved_config_loads_back_unchanged(tmp_path: Path) -> None:
+    config = load_config(ROOT / "configs" / "nllb-200-distilled-600m.yaml")
+    (tmp_path / "saved.yaml").write_text(config.to_yaml())
+    assert load_config(tmp_path / "saved.yaml") == config
+
+
+def test_local_model_path_is_resolved_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "models" / "tiny").mkdir(parents=True)
+    path = write_config(tmp_path / "c.yaml", name="x", model="models/tiny")
+    assert load_config(path).model == str((tmp_path / "models" / "tiny").resolve())
+
+
+def test_hash_ignores_output_dir_but_not_settings() -> None:
+    base = config_from_dict({"name": "x", "model": "org/m"})
+    assert base.config_hash() == config_from_dict({"name": "x", "model": "org/m", "output_dir": "/else"}).config_hash()
+    assert base.config_hash() != config_from_dict({"name": "x", "model": "org/m", "beam_size": 5}).config_hash()
+    assert base.run_dir() == Path("outputs") / f"x-{base.config_hash()}"
+
+
+def test_defaults_documented_in_default_yaml() -> None:
+    data = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text())
+    assert set(data) == set(Config.__dataclass_fields__)

@@ -1,0 +1,172 @@
+"""The pipeline end to end on tiny real models: segments, pieces, order, pairs and every output file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mt.batching import token_batches, translate_all
+from mt.config import load_config
+from mt.pipeline import make_pairs, model_pieces, translate
+from mt.records import Hypothesis
+from tests.conftest import SEED_ARTICLE
+
+
+@pytest.mark.parametrize(
+    ("lengths", "budget", "expected"),
+    [
+        ([3, 9, 1, 9, 5], 20, [[1, 3], [4, 0, 2]]),  # 2x9=18; then 5,3,1 padded to 5: 15
+        ([3, 9, 1, 9, 5], 9, [[1], [3], [4], [0, 2]]),
+        ([50, 2], 10, [[0], [1]]),  # an item over the budget gets a batch of its own
+        ([], 10, []),
+    ],
+)
+def test_token_batches_are_length_sorted_under_the_budget(lengths: list[int], budget: int,
+                                                          expected: list[list[int]]) -> None:
+    assert list(token_batches(lengths, budget)) == expected
+
+
+@dataclass
+class Recorder:
+    """Records the batches it is given; its 'translation' is the input reversed, to trace where results go."""
+
+    batches: list[list[str]]
+
+    def translate_batch(self, texts: list[str]) -> list[Hypothesis]:
+        self.batches.append(list(texts))
+        return [Hypothesis(t[::-1], -float(len(t)), len(t)) for t in texts]
+
+    @staticmethod
+    def count_tokens(texts: list[str]) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+
+def test_translate_all_restores_order_and_translates_duplicates_once() -> None:
+    texts = ["أ ب", "أ ب ج د", "أ", "أ ب", "أ ب ج"]
+    rec = Recorder([])
+    hyps = translate_all(texts, rec.translate_batch, rec.count_tokens, max_batch_tokens=8)
+    assert [h.text for h in hyps] == [t[::-1] for t in texts]
+    assert rec.batches == [["أ ب ج د", "أ ب ج"], ["أ ب", "أ"]]
+
+
+def test_long_segment_is_cut_translated_in_pieces_and_joined() -> None:
+    class Small(Recorder):
+        max_input_tokens = 12
+
+    long = ("وقالت الوزارة إن الطرفين بحثا سبل حل الأزمة في أسرع وقت؛ وأكدت أن الطرف الروسي يواصل العمل مع "
+            "كافة الفصائل، وأن الحوار هو الطريق الوحيد للحل.")
+    pieces = model_pieces(long, Small([]))
+    assert pieces == [
+        "وقالت الوزارة إن الطرفين بحثا سبل حل الأزمة في أسرع وقت؛",
+        "وأكدت أن الطرف الروسي يواصل العمل مع كافة الفصائل،",
+        "وأن الحوار هو الطريق الوحيد للحل.",
+    ]
+    assert model_pieces("قصيرة ـــ جدا.", Small([])) == ["قصيرة جدا."]
+
+
+def test_pairs_join_pieces_and_weight_scores_by_tokens() -> None:
+    from mt.pipeline import Unit
+    from mt.records import Segment
+
+    units = [Unit("d", 0, Segment("أ ب", 0, 3), ["أ", "ب"]), Unit("d", 1, Segment("ج", 4, 5), ["ج"])]
+    hyps = [Hypothesis("A", -1.0, 1), Hypothesis("B b b", -3.0, 3), Hypothesis("", -0.5, 1)]
+    pairs = make_pairs(units, hyps, "m")
+    assert [(p.en, p.score, p.pieces, p.flags) for p in pairs] == [
+        ("A B b b", -2.5, 2, ["split_for_model"]),
+        ("", -0.5, 1, ["empty_output"]),
+    ]
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory: pytest.TempPathFactory, tiny_marian: Path) -> Path:
+    from tests.conftest import write_config
+
+    tmp = tmp_path_factory.mktemp("run")
+    config = write_config(tmp / "tiny.yaml", name="tiny-marian", model=str(tiny_marian), beam_size=2,
+                          max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256, output_dir=str(tmp / "out"))
+    return translate(load_config(config), SEED_ARTICLE, config_path=str(config))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_run_folder_is_named_after_config_and_hash(seed_run: Path) -> None:
+    manifest = json.loads((seed_run / "manifest.json").read_text())
+    assert seed_run.name == f"tiny-marian-{manifest['config_hash']}"
+    assert sorted(p.name for p in seed_run.iterdir()) == [
+        "README.md", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl", "pairs.tsv",
+    ]
+
+
+def test_pairs_jsonl_has_one_pair_per_segment_with_offsets(seed_run: Path) -> None:
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    pairs = read_jsonl(seed_run / "pairs.jsonl")
+    assert len(pairs) == 12
+    assert list(pairs[0]) == ["id", "doc_id", "index", "ar", "en", "start", "end", "score", "flags", "pieces", "model"]
+    doc = "lavrov-syrian-opposition-2012.ar"
+    assert [p["id"] for p in pairs] == [f"{doc}:{i}" for i in range(12)]
+    for p in pairs:
+        assert text[p["start"] : p["end"]] == p["ar"]
+        assert p["en"] and p["score"] < 0
+        assert ("split_for_model" in p["flags"]) == (p["pieces"] > 1)
+    assert pairs[0]["ar"].startswith("نفى المتحدث") and pairs[-1]["ar"].endswith("من حدودنا\".")
+    assert [p["flags"].count("glued_split") for p in pairs][4:6] == [1, 1]
+    assert any(p["pieces"] > 1 for p in pairs)  # the longest sentences exceed the 48-token limit
+
+
+def test_moses_and_tsv_files_line_up(seed_run: Path) -> None:
+    pairs = read_jsonl(seed_run / "pairs.jsonl")
+    ar = (seed_run / "corpus.ar").read_text(encoding="utf-8").splitlines()
+    en = (seed_run / "corpus.en").read_text(encoding="utf-8").splitlines()
+    assert len(ar) == len(en) == len(pairs)
+    assert ar == [p["ar"] for p in pairs] and en == [p["en"] for p in pairs]
+    rows = [line.split("\t") for line in (seed_run / "pairs.tsv").read_text(encoding="utf-8").splitlines()]
+    assert rows[0] == ["id", "doc_id", "index", "start", "end", "score", "flags", "ar", "en"]
+    assert len(rows) == len(pairs) + 1 and all(len(r) == 9 for r in rows)
+    assert [r[7] for r in rows[1:]] == ar
+
+
+def test_manifest_records_what_makes_the_run_reproducible(seed_run: Path) -> None:
+    manifest = json.loads((seed_run / "manifest.json").read_text())
+    assert {"config", "config_hash", "model", "packages", "signature", "inputs", "counts", "timings"} <= set(manifest)
+    assert manifest["config"]["name"] == "tiny-marian"
+    assert manifest["model"]["family"] == "marian" and manifest["model"]["revision"] is None
+    assert {"torch", "transformers", "datasets", "sacrebleu", "mt"} <= set(manifest["packages"])
+    assert manifest["counts"]["pairs"] == 12 and manifest["counts"]["documents"] == 1
+    assert manifest["signature"].startswith("mt:0.1.0|model:") and "|beam:2|" in manifest["signature"]
+    assert manifest["inputs"][0]["sha256"] and manifest["timings"]["translate_s"] > 0
+
+
+def test_load_dataset_on_the_run_folder(seed_run: Path) -> None:
+    import datasets
+
+    import mt
+
+    ds = datasets.load_dataset(str(seed_run))
+    train = ds["train"]
+    assert train.num_rows == 12
+    assert isinstance(train.features["translation"], datasets.Translation)
+    assert train.features["translation"].languages == ["ar", "en"]
+    pairs = read_jsonl(seed_run / "pairs.jsonl")
+    assert train[3]["translation"] == {"ar": pairs[3]["ar"], "en": pairs[3]["en"]}
+    assert train[3]["id"] == pairs[3]["id"] and train[3]["start"] == pairs[3]["start"]
+    assert mt.load_outputs(seed_run)["train"]["id"] == train["id"]
+
+
+def test_nllb_run_writes_pairs(nllb_config: Path) -> None:
+    run_dir = translate(load_config(nllb_config), SEED_ARTICLE)
+    pairs = read_jsonl(run_dir / "pairs.jsonl")
+    assert len(pairs) == 12 and all(p["en"] for p in pairs)
+
+
+def test_rerun_writes_identical_data_files(marian_config: Path) -> None:
+    config = load_config(marian_config)
+    first = translate(config, SEED_ARTICLE)
+    before = {name: (first / name).read_bytes() for name in ("pairs.jsonl", "corpus.en", "pairs.tsv")}
+    second = translate(config, SEED_ARTICLE, overwrite=True)
+    assert first == second
+    assert {name: (second / name).read_bytes() for name in before} == before

@@ -1,0 +1,265 @@
+"""Specification of the Arabic sentence splitter, as tables of real strings and their expected split."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mt.records import Segment
+from mt.segment import INVISIBLE, normalize_for_model, split_sentences, sub_split
+
+BOUNDARIES = [
+    # sentence ends with and without a following space
+    ("ذهب أحمد إلى السوق. اشترى خبزا.", ["ذهب أحمد إلى السوق.", "اشترى خبزا."]),
+    ("زار الوفد اسطنبول.وقام بجولة.", ["زار الوفد اسطنبول.", "وقام بجولة."]),
+    ("في 26 تشرين الثاني\".ورجح المتحدث ذلك", ["في 26 تشرين الثاني\".", "ورجح المتحدث ذلك"]),
+    ("هل ستحضر الاجتماع؟ نعم سأحضر.", ["هل ستحضر الاجتماع؟", "نعم سأحضر."]),
+    ("هل ستحضر الاجتماع؟نعم سأحضر", ["هل ستحضر الاجتماع؟", "نعم سأحضر"]),
+    ("يا له من يوم! عاد الجميع.", ["يا له من يوم!", "عاد الجميع."]),
+    ("Is it true? Yes it is.", ["Is it true?", "Yes it is."]),
+    ("انتظرنا طويلا… ثم وصل القطار.", ["انتظرنا طويلا…", "ثم وصل القطار."]),
+    ("انتظرنا طويلا... ثم وصل القطار.", ["انتظرنا طويلا...", "ثم وصل القطار."]),
+    ("قتل السفير الأمريكي.. ولا نريد الفوضى", ["قتل السفير الأمريكي..", "ولا نريد الفوضى"]),
+    ("ماذا حدث؟! لا أحد يعرف.", ["ماذا حدث؟!", "لا أحد يعرف."]),
+    ("انتهى الأمر۔ بدأ غيره", ["انتهى الأمر۔", "بدأ غيره"]),
+    ("ارتفع الإنتاج في عام 2012. وقال الوزير ذلك.", ["ارتفع الإنتاج في عام 2012.", "وقال الوزير ذلك."]),
+    # closing quotes and brackets stay with the sentence they close
+    ("قال: \"لن نتراجع.\" ثم غادر.", ["قال: \"لن نتراجع.\"", "ثم غادر."]),
+    ("قال: «لن نتراجع.» ثم غادر.", ["قال: «لن نتراجع.»", "ثم غادر."]),
+    ("قال: “لن نتراجع.” ثم غادر.", ["قال: “لن نتراجع.”", "ثم غادر."]),
+    ("(وهذا ما حدث.) ثم عاد الهدوء.", ["(وهذا ما حدث.)", "ثم عاد الهدوء."]),
+    ("[انتهى البيان.] بدأ النقاش.", ["[انتهى البيان.]", "بدأ النقاش."]),
+    # a quote that opens right after a sentence end belongs to the next sentence
+    ("انتهى الاجتماع.\"لن نتراجع\" قال الوزير.", ["انتهى الاجتماع.", "\"لن نتراجع\" قال الوزير."]),
+    # multi-sentence quotations are split at their inner sentence ends
+    (
+        "وأضاف: \"نحن مستعدون. لن نتراجع\". وكان قد أكد ذلك.",
+        ["وأضاف: \"نحن مستعدون.", "لن نتراجع\".", "وكان قد أكد ذلك."],
+    ),
+    # line breaks are hard boundaries; headlines and datelines without punctuation are segments
+    (
+        "لافروف لا يخطط للقاء المعارضة\nموسكو\nنفى المتحدث ذلك.",
+        ["لافروف لا يخطط للقاء المعارضة", "موسكو", "نفى المتحدث ذلك."],
+    ),
+    ("العنوان\r\n\r\nالنص الأول. النص الثاني.", ["العنوان", "النص الأول.", "النص الثاني."]),
+    # Latin abbreviation followed by an uppercase sentence; sentence-final Arabic weak abbreviation
+    ("He works at Acme Inc. The firm grew.", ["He works at Acme Inc.", "The firm grew."]),
+    ("اشترينا التفاح والموز إلخ. وقال البائع إن الأسعار ارتفعت.",
+     ["اشترينا التفاح والموز إلخ.", "وقال البائع إن الأسعار ارتفعت."]),
+    ("ولد في عام 1380 هـ. وقال أخوه إنه كان متفوقا.", ["ولد في عام 1380 هـ.", "وقال أخوه إنه كان متفوقا."]),
+]
+
+NOT_BOUNDARIES = [
+    "وقال الكسندر لوكاشيفيتش، المتحدث الرسمي، للصحفيين؛ إن اللقاء لن يتم.",
+    "وقال المتحدث: الوضع صعب.",
+    "بلغ معدل النمو 3.5 بالمئة هذا العام.",
+    "بلغ معدل النمو ٣٫٥ بالمئة هذا العام.",
+    "ارتفع التضخم إلى ٢.٥٪ في الربع الأول.",
+    "بدأ الاجتماع في الساعة 10:30 صباحا.",
+    "وقع الحادث في 12/08/2014 قرب الحدود.",
+    "وقع الحادث في 12.08.2014 قرب الحدود.",
+    "وقع الحادث في 26 تشرين الثاني/نوفمبر الماضي.",
+    "يعقد المؤتمر في فبراير/ شباط المقبل.",
+    "نشر الخبر على موقع rt.com الإخباري.",
+    "نشر الخبر على موقع www.aljazeera.net الإخباري.",
+    "نشر الخبر على https://arabic.rt.com/news/123.html?id=4 أمس.",
+    "للتواصل راسلونا على info@example.com في أي وقت.",
+    "أعلنت الولايات المتحدة U.S. عن خطة جديدة.",
+    "أعلنت شركة Apple Inc. عن هاتف جديد.",
+    "قرأ رواية J. K. Rowling الأخيرة.",
+    "التقى Mr. Smith بالوزير أمس.",
+    "ألقى د. محمد محاضرة في الجامعة.",
+    "ألقى أ. أحمد كلمة الافتتاح.",
+    "ناقش أ.د. سامي رسالة الدكتوراه.",
+    "افتتح م. خالد المشروع الجديد.",
+    "بني المعبد في القرن الثالث ق.م على ضفة النهر.",
+    "توفي سنة 1380 هـ. في مكة المكرمة.",
+    "يمكن مراسلتنا على ص.ب 1234 في الرياض.",
+    "اشترينا التفاح والموز إلخ. من السوق المركزي.",
+    "وصل وفد من و.م.أ إلى العاصمة.",
+    "أعلنت الولايات المتحدة U.S.\u200f عن خطة جديدة.",
+    "وقع الحادث في 12/\u200f08/2014 قرب الحدود.",
+    "قال \u200fد. محمد إن الوضع مستقر.",
+    "سأل الصحفي: \"هل ستستقيل؟\"، فأجاب الوزير بالنفي.",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BOUNDARIES)
+def test_boundaries(text: str, expected: list[str]) -> None:
+    assert [s.text for s in split_sentences(text)] == expected
+
+
+@pytest.mark.parametrize("text", NOT_BOUNDARIES)
+def test_not_boundaries(text: str) -> None:
+    assert [s.text for s in split_sentences(text)] == [text]
+
+
+def test_offsets_point_into_the_original() -> None:
+    text = "  ذهب أحمد.   عاد سامي!\n\nانتهى  "
+    segments = split_sentences(text)
+    assert [(s.start, s.end) for s in segments] == [(2, 11), (14, 23), (25, 30)]
+    assert all(text[s.start : s.end] == s.text for s in segments)
+
+
+GLUED = "وكانت له لقاءات مع رئيس المجلس جورج صبراوقالت وزارة الخارجية إن الحوار مستمر."
+
+
+def test_glued_sentence_is_flagged_but_not_split_by_default() -> None:
+    [segment] = split_sentences(GLUED)
+    assert segment.flags == ("glued_suspect",)
+
+
+def test_glued_sentence_repair_splits_and_flags_both_sides() -> None:
+    segments = split_sentences(GLUED, repair_glued=True)
+    assert [s.text for s in segments] == [
+        "وكانت له لقاءات مع رئيس المجلس جورج صبرا",
+        "وقالت وزارة الخارجية إن الحوار مستمر.",
+    ]
+    assert [s.flags for s in segments] == [("glued_split",), ("glued_split",)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "وقال الوزير إن الاتفاق صامد.",  # reporting verb after a space
+        "وزاد الأمر تعقيدا ما قاله المتحدث.",
+        "ذهب الطلاب إلى المدرسة وقالوا إنهم سعداء.",  # وقالوا is not in the list of openers
+        "بحثوا أمورا كثيرة وأكدوا استمرار التعاون.",
+    ],
+)
+def test_glued_repair_leaves_ordinary_text_alone(text: str) -> None:
+    [segment] = split_sentences(text, repair_glued=True)
+    assert segment.flags == ()
+
+
+@pytest.fixture
+def seed_gold(shared_seed: Path) -> tuple[str, list[str]]:
+    text = (shared_seed / "article-000.ar.txt").read_text(encoding="utf-8")
+    gold = (shared_seed / "article-000.sentences.ar.txt").read_text(encoding="utf-8").splitlines()
+    return text, gold
+
+
+def test_seed_article_punctuated_boundaries(seed_gold: tuple[str, list[str]]) -> None:
+    text, gold = seed_gold
+    got = [s.text for s in split_sentences(text)]
+    # Without the repair the two sentences glued at جورج صبراوقالت stay one segment; all 11 others match.
+    assert got == gold[:4] + [gold[4] + gold[5]] + gold[6:]
+
+
+def test_seed_article_with_glued_repair_matches_gold(seed_gold: tuple[str, list[str]]) -> None:
+    text, gold = seed_gold
+    assert [s.text for s in split_sentences(text, repair_glued=True)] == gold
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_lossless_on_any_unicode(text: str) -> None:
+    check_lossless(text, split_sentences(text, repair_glued=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ابت وق.؟!،؛:\"«»()\n 0123٣٫/\u200fصب"))))
+def test_lossless_on_arabic_like_text(text: str) -> None:
+    check_lossless(text, split_sentences(text, repair_glued=True))
+
+
+def blank(gap: str) -> bool:
+    return all(c.isspace() or c in INVISIBLE for c in gap)
+
+
+def check_lossless(text: str, segments: list[Segment]) -> None:
+    """Segments are in order, do not overlap, and only whitespace or invisible marks lie between them."""
+    pos = 0
+    for s in segments:
+        assert text[s.start : s.end] == s.text
+        assert s.start >= pos and s.end > s.start
+        assert blank(text[pos : s.start])
+        pos = s.end
+    assert blank(text[pos:])
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n", " \u200f "])
+def test_empty_and_blank_give_no_segments(text: str) -> None:
+    assert split_sentences(text) == []
+
+
+# --- sub-splitting ----------------------------------------------------------------------------------
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+LONG = ("وقالت الوزارة إن الطرفين بحثا سبل حل الأزمة في أسرع وقت؛ "
+        "وأكدت أن الطرف الروسي يواصل العمل مع كافة الفصائل، "
+        "وأن الحوار هو الطريق الوحيد للحل، منوهة بأهمية قرارات مجلس الأمن الدولي.")
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [
+        (100, [LONG]),
+        (
+            12,
+            [
+                "وقالت الوزارة إن الطرفين بحثا سبل حل الأزمة في أسرع وقت؛",
+                "وأكدت أن الطرف الروسي يواصل العمل مع كافة الفصائل،",
+                "وأن الحوار هو الطريق الوحيد للحل، منوهة بأهمية قرارات مجلس الأمن الدولي.",
+            ],
+        ),
+    ],
+)
+def test_sub_split_prefers_semicolon_then_comma_before_wa(budget: int, expected: list[str]) -> None:
+    spans = sub_split(LONG, budget, words)
+    assert [LONG[a:b] for a, b in spans] == expected
+
+
+def test_sub_split_never_cuts_inside_quotes_when_it_can_avoid_it() -> None:
+    text = "قال الوزير في مؤتمر صحفي عقده اليوم، \"لن نقبل، ولن نتراجع، ولن نساوم\" في ختام اللقاء الطويل."
+    spans = sub_split(text, 10, words)
+    pieces = [text[a:b] for a, b in spans]
+    assert pieces[0] == "قال الوزير في مؤتمر صحفي عقده اليوم،"
+    assert all(p.count('"') in (0, 2) for p in pieces)
+
+
+def test_sub_split_of_a_line_without_spaces_is_lossless() -> None:
+    text = "ب" * 1000
+    spans = sub_split(text, 64, len)
+    assert "".join(text[a:b] for a, b in spans) == text
+    assert all(b - a <= 64 for a, b in spans)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ابت وق،؛,\"«»()")), min_size=1), st.integers(2, 30))
+def test_sub_split_covers_the_text(text: str, budget: int) -> None:
+    spans = sub_split(text, budget, len)
+    assert all(blank(text[b:a]) for (_, b), (a, _) in zip(spans, spans[1:]))
+    joined = "".join(text[a:b] for a, b in spans)
+    assert joined.replace(" ", "") == text.replace(" ", "")
+    assert all(b - a <= budget for a, b in spans)
+    assert all(b > a for a, b in spans)
+
+
+# --- normalisation --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("الســـلام", "السلام"),
+        ("\u200fمرحبا\u200e  بكم", "مرحبا بكم"),
+        ("كَتَبَ الدَّرْسَ", "كَتَبَ الدَّرْسَ"),
+        ("\u0627\u0653", "\u0622"),  # NFC composes alef + madda
+    ],
+)
+def test_normalize_for_model(text: str, expected: str) -> None:
+    assert normalize_for_model(text) == expected
+
+
+def test_segment_module_does_not_import_torch() -> None:
+    code = "import sys, mt, mt.segment, mt.cli; mt.segment.split_sentences('نص.'); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,77 @@
+"""Tiny real models built offline with the real transformers classes: their output is gibberish, but they
+load through the same `from_pretrained` path as hub models. Used by the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+CORPUS_FILES = ("article-000.ar.txt", "article-000.en.txt")
+
+
+def train_sentencepiece(text: str, prefix: Path, vocab_size: int = 300) -> Path:
+    import sentencepiece as spm
+
+    lines = [line for line in text.splitlines() if line.strip()]
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines * 3), model_prefix=str(prefix), vocab_size=vocab_size, model_type="unigram",
+        character_coverage=1.0, pad_id=0, unk_id=1, eos_id=2, bos_id=-1, hard_vocab_limit=False, minloglevel=2,
+    )
+    return prefix.with_suffix(".model")
+
+
+def build_marian(text: str, out: Path, seed: int = 0) -> Path:
+    """A 1+1-layer MarianMT with a MarianTokenizer over a SentencePiece model trained on `text`."""
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    out.mkdir(parents=True, exist_ok=True)
+    sp = train_sentencepiece(text, out / "sp")
+    for name in ("source.spm", "target.spm"):
+        shutil.copy(sp, out / name)
+    vocab = {line.split("\t")[0]: i for i, line in enumerate(sp.with_suffix(".vocab").read_text().splitlines())}
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+    for leftover in (sp, sp.with_suffix(".vocab")):
+        leftover.unlink()
+    tok = MarianTokenizer(source_spm=str(out / "source.spm"), target_spm=str(out / "target.spm"),
+                          vocab=str(out / "vocab.json"), source_lang="ar", target_lang="en", model_max_length=64)
+    tok.save_pretrained(out)
+    cfg = MarianConfig(
+        vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128,
+        pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, decoder_start_token_id=tok.pad_token_id,
+        forced_eos_token_id=tok.eos_token_id,
+    )
+    torch.manual_seed(seed)
+    MarianMTModel(cfg).save_pretrained(out)
+    return out
+
+
+def build_nllb(text: str, out: Path, seed: int = 0) -> Path:
+    """A 1+1-layer M2M100ForConditionalGeneration with an NllbTokenizer over a SentencePiece model trained
+    on `text`, with NLLB's language codes added as special tokens (a tiny vocabulary lacks them)."""
+    import torch
+    import transformers.models.nllb.tokenization_nllb as nllb
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+
+    src = out.parent / f"{out.name}-spm"
+    src.mkdir(parents=True, exist_ok=True)
+    sp = train_sentencepiece(text, src / "sp")
+    shutil.copy(sp, src / "sentencepiece.bpe.model")
+    (src / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "NllbTokenizer"}))
+    # Converting the SentencePiece file needs protobuf; the codes must be added or they map to <unk>.
+    tok = NllbTokenizer.from_pretrained(src, additional_special_tokens=list(nllb.FAIRSEQ_LANGUAGE_CODES),
+                                        src_lang="arb_Arab", tgt_lang="eng_Latn", model_max_length=64)
+    out.mkdir(parents=True, exist_ok=True)
+    tok.save_pretrained(out)
+    shutil.rmtree(src)
+    cfg = M2M100Config(
+        vocab_size=len(tok), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128,
+        pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=tok.bos_token_id,
+        decoder_start_token_id=tok.eos_token_id,
+    )
+    torch.manual_seed(seed)
+    M2M100ForConditionalGeneration(cfg).save_pretrained(out)
+    return out
