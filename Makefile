@@ -26,6 +26,10 @@ translate:
 test:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd and sentencex.
+bench:
+	$(BIN)/python benchmarks/segmentation.py
+
 lint:
 	$(BIN)/ruff check mt tests
 	$(BIN)/mypy
