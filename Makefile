@@ -26,9 +26,11 @@ translate:
 test:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd and sentencex.
+# Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd and sentencex, and the
+# aligner's F1 on a gold set made from the seed article.
 bench:
 	$(BIN)/python benchmarks/segmentation.py
+	$(BIN)/python benchmarks/alignment.py
 
 lint:
 	$(BIN)/ruff check mt tests

@@ -37,6 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="split sentences glued without space or punctuation (flagged either way)")
     seg.set_defaults(func=cmd_segment)
 
+    al = sub.add_parser("align", help="align an Arabic document with an English version (one sentence per line)")
+    al.add_argument("--source", required=True, help="Arabic sentences, one per line (line k is sentence k)")
+    al.add_argument("--target", required=True, help="English sentences, one per line")
+    al.add_argument("--translation", help="English machine translation, line-aligned with --source; without it "
+                    "the --config model translates the source first")
+    al.add_argument("--config", default="configs/default.yaml", help="model config when there is no --translation")
+    al.add_argument("--format", choices=("ladder", "tsv", "jsonl"), default="ladder",
+                    help="ladder: [i, j]:[k]:score per bead, like Vecalign (default)")
+    al.add_argument("--output", help="write here instead of standard output")
+    al.set_defaults(func=cmd_align)
+
     dl = sub.add_parser("download", help="fetch a config's model into the Hugging Face cache")
     dl.add_argument("config", help="YAML config naming the model")
     dl.set_defaults(func=cmd_download)
@@ -74,6 +85,71 @@ def cmd_segment(args: argparse.Namespace) -> int:
         else:
             out.write(" ".join(seg.text.split()) + "\n")
     return 0
+
+
+def _lines(path_text: str) -> list[str]:
+    from pathlib import Path
+
+    from mt.io import read_text
+
+    path = Path(path_text)
+    if not path.is_file():
+        raise MtError(f"input '{path}' is not a file")
+    text = read_text(path).replace("\r\n", "\n")
+    lines = text.split("\n")
+    return lines[:-1] if text.endswith("\n") else lines  # a final newline ends the last line
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from mt.align import align
+
+    source, target = _lines(args.source), _lines(args.target)
+    if args.translation:
+        translation = _lines(args.translation)
+        if len(translation) != len(source):
+            raise MtError(f"--translation has {len(translation)} lines but --source has {len(source)}; "
+                          "they must be line-aligned")
+    else:
+        translation = _machine_translation(args.config, source)
+    beads = align(source, target, translation)
+    out = []
+    for bead in beads:
+        if args.format == "ladder":
+            out.append(bead.ladder())
+        else:
+            ar = " ".join(source[i] for i in bead.src)
+            en = " ".join(target[j] for j in bead.tgt)
+            if args.format == "tsv":
+                src_ids, tgt_ids = ",".join(map(str, bead.src)), ",".join(map(str, bead.tgt))
+                fields = [src_ids, tgt_ids, f"{bead.score:.4f}", " ".join(ar.split()), " ".join(en.split())]
+                out.append("\t".join(fields))
+            else:
+                record = {"src": list(bead.src), "tgt": list(bead.tgt), "score": bead.score, "ar": ar, "en": en}
+                out.append(json.dumps(record, ensure_ascii=False))
+    text = "".join(line + "\n" for line in out)
+    if args.output:
+        from pathlib import Path
+
+        from mt.writers import atomic_write
+
+        atomic_write(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _machine_translation(config_path: str, source: list[str]) -> list[str]:
+    from mt.backends import load_translator
+    from mt.batching import translate_all
+    from mt.config import load_config
+    from mt.pipeline import model_pieces
+
+    config = load_config(config_path)
+    translator = load_translator(config, config_path)
+    pieces = [model_pieces(line, translator) for line in source]
+    flat = [p for line in pieces for p in line]
+    hyps = iter(translate_all(flat, translator.translate_batch, translator.count_tokens, config.max_batch_tokens))
+    return [" ".join(next(hyps).text for _ in line) for line in pieces]
 
 
 def cmd_download(args: argparse.Namespace) -> int:

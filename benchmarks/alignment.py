@@ -1,0 +1,110 @@
+"""A small gold set for sentence alignment, made from the seed article and its reference translation by
+merging, splitting, dropping and adding sentences, and the aligner's strict/lax F1 on it next to a
+Gale–Church (length-only) baseline.
+
+No real MT model can be downloaded here, so the "machine translation" of the source is simulated: the
+reference sentence with every third word dropped and neighbouring words swapped (chrF to the reference
+about 60, like a mediocre system).
+
+Run: .venv/bin/python benchmarks/alignment.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mt.align import AlignWeights, Bead, align, lax_f1, strict_f1
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "seed"
+Case = tuple[str, list[str], list[str], list[str], list[Bead]]  # name, source, target, translation, gold
+
+
+def noisy(sentence: str) -> str:
+    words = [w for k, w in enumerate(sentence.split()) if k % 3 != 2]
+    for k in range(0, len(words) - 1, 4):
+        words[k], words[k + 1] = words[k + 1], words[k]
+    return " ".join(words).lower()
+
+
+def split_at_commas(sentence: str, parts: int) -> list[str]:
+    pieces = [p.strip() for p in sentence.split(", ")]
+    size = -(-len(pieces) // parts)
+    return [", ".join(pieces[k : k + size]) for k in range(0, len(pieces), size)]
+
+
+def cases(ar: list[str], en: list[str]) -> list[Case]:
+    mt = [noisy(s) for s in en]
+    n = len(ar)
+    out: list[Case] = [("identity", ar, en, mt, [Bead((k,), (k,), 0) for k in range(n)])]
+
+    # two English sentences merged into one (2-1) twice
+    tgt = [en[0] + " " + en[1], *en[2:6], en[6] + " " + en[7], *en[8:]]
+    gold = [Bead((0, 1), (0,), 0)] + [Bead((k,), (k - 1,), 0) for k in range(2, 6)]
+    gold += [Bead((6, 7), (5,), 0)] + [Bead((k,), (k - 2,), 0) for k in range(8, n)]
+    out.append(("merge", ar, tgt, mt, gold))
+
+    # the long sentence 5 split in two (1-2) and in five (1-5, literary style)
+    for parts in (2, 5):
+        pieces = split_at_commas(en[5], parts)
+        tgt = [*en[:5], *pieces, *en[6:]]
+        gold = [Bead((k,), (k,), 0) for k in range(5)] + [Bead((5,), tuple(range(5, 5 + len(pieces))), 0)]
+        gold += [Bead((k,), (k + len(pieces) - 1,), 0) for k in range(6, n)]
+        out.append((f"split-1-{len(pieces)}", ar, tgt, mt, gold))
+
+    # an English sentence dropped (1-0) and one added (0-1)
+    tgt = [*en[:3], *en[4:9], "This article has been updated with the ministry's statement.", *en[9:]]
+    gold = [Bead((k,), (k,), 0) for k in range(3)] + [Bead((3,), (), 0)]
+    gold += [Bead((k,), (k - 1,), 0) for k in range(4, 9)] + [Bead((), (8,), 0)]
+    gold += [Bead((k,), (k,), 0) for k in range(9, n)]
+    out.append(("drop-add", ar, tgt, mt, gold))
+
+    # all at once: a merge, a split, a drop
+    pieces = split_at_commas(en[5], 3)
+    tgt = [en[0] + " " + en[1], en[2], *en[4:5], *pieces, *en[6:11]]
+    gold = [Bead((0, 1), (0,), 0), Bead((2,), (1,), 0), Bead((3,), (), 0), Bead((4,), (2,), 0),
+            Bead((5,), tuple(range(3, 3 + len(pieces))), 0)]
+    gold += [Bead((k,), (k - 3 + len(pieces),), 0) for k in range(6, 11)] + [Bead((11,), (), 0)]
+    out.append(("mixed", ar, tgt, mt, gold))
+    return out
+
+
+def load_seed() -> tuple[list[str], list[str]] | None:
+    if not SHARED.exists():
+        return None
+    ar = (SHARED / "article-000.sentences.ar.txt").read_text(encoding="utf-8").splitlines()
+    en = (SHARED / "article-000.en.txt").read_text(encoding="utf-8").splitlines()
+    return ar, en
+
+
+def evaluate() -> dict[str, dict[str, tuple[float, float]]]:
+    seed = load_seed()
+    if seed is None:
+        raise SystemExit("../shared/data/seed is not present")
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, src, tgt, mt, gold in cases(*seed):
+        row = {}
+        for system, use_sim in (("mt.align", True), ("gale-church", False)):
+            weights = AlignWeights() if use_sim else AlignWeights(numbers=0.0)  # the baseline: lengths only
+            found = align(src, tgt, mt, use_similarity=use_sim, weights=weights)
+            row[system] = (strict_f1(gold, found)[2], lax_f1(gold, found)[2])
+        results[name] = row
+    return results
+
+
+def main() -> None:
+    results = evaluate()
+    print("| case | mt.align strict F1 | mt.align lax F1 | Gale-Church strict F1 | Gale-Church lax F1 |")
+    print("|---|---|---|---|---|")
+    totals = {"mt.align": [0.0, 0.0], "gale-church": [0.0, 0.0]}
+    for name, row in results.items():
+        print(f"| {name} | {row['mt.align'][0]:.3f} | {row['mt.align'][1]:.3f} | "
+              f"{row['gale-church'][0]:.3f} | {row['gale-church'][1]:.3f} |")
+        for system in totals:
+            totals[system][0] += row[system][0] / len(results)
+            totals[system][1] += row[system][1] / len(results)
+    print(f"| mean | {totals['mt.align'][0]:.3f} | {totals['mt.align'][1]:.3f} | "
+          f"{totals['gale-church'][0]:.3f} | {totals['gale-church'][1]:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
