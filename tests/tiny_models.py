@@ -7,7 +7,11 @@ import json
 import shutil
 from pathlib import Path
 
-CORPUS_FILES = ("article-000.ar.txt", "article-000.en.txt")
+# 1+1 layers, d_model 16: a few thousand parameters, built and run in well under a second.
+TINY_DIMS: dict = {
+    "d_model": 16, "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2,
+    "decoder_attention_heads": 2, "encoder_ffn_dim": 32, "decoder_ffn_dim": 32, "max_position_embeddings": 128,
+}
 
 
 def train_sentencepiece(text: str, prefix: Path, vocab_size: int = 300) -> Path:
@@ -38,9 +42,8 @@ def build_marian(text: str, out: Path, seed: int = 0) -> Path:
                           vocab=str(out / "vocab.json"), source_lang="ar", target_lang="en", model_max_length=64)
     tok.save_pretrained(out)
     cfg = MarianConfig(
-        vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128,
-        pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, decoder_start_token_id=tok.pad_token_id,
+        vocab_size=len(vocab), **TINY_DIMS, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+        decoder_start_token_id=tok.pad_token_id,
         forced_eos_token_id=tok.eos_token_id,
     )
     torch.manual_seed(seed)
@@ -67,9 +70,8 @@ def build_nllb(text: str, out: Path, seed: int = 0) -> Path:
     tok.save_pretrained(out)
     shutil.rmtree(src)
     cfg = M2M100Config(
-        vocab_size=len(tok), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128,
-        pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=tok.bos_token_id,
+        vocab_size=len(tok), **TINY_DIMS, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+        bos_token_id=tok.bos_token_id,
         decoder_start_token_id=tok.eos_token_id,
     )
     torch.manual_seed(seed)
