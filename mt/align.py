@@ -53,10 +53,9 @@ class _Side:
     """Per-sentence features of one side, combined over a span of sentences on demand."""
 
     def __init__(self, sentences: Sequence[str]) -> None:
-        self.sentences = list(sentences)
-        self.ngrams = [extract_all_char_ngrams(s, _CHRF.char_order) for s in self.sentences]
-        self.lengths = [len("".join(s.split())) for s in self.sentences]
-        self.numbers = [numbers(s) for s in self.sentences]
+        self.ngrams = [extract_all_char_ngrams(s, _CHRF.char_order) for s in sentences]
+        self.lengths = [len("".join(s.split())) for s in sentences]
+        self.numbers = [numbers(s) for s in sentences]
 
     @cache  # noqa: B019  (one _Side per alignment call)
     def span_ngrams(self, i: int, n: int) -> tuple[Counter[str], ...]:
@@ -115,9 +114,8 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
         raise ValueError(f"the translation has {len(translation)} lines for {len(source)} source sentences")
     n_src, n_tgt = len(source), len(target)
     mt, tgt = _Side(translation), _Side(target)
-    src_chars = sum(len("".join(s.split())) for s in source) or 1
-    ratio = max(sum(tgt.lengths), 1) / src_chars
     src_lengths = [len("".join(s.split())) for s in source]
+    ratio = max(sum(tgt.lengths), 1) / max(sum(src_lengths), 1)
     src_numbers = [numbers(s) for s in source]
     inf = float("inf")
     width = band if band is not None else max(10, abs(n_src - n_tgt) + 8)
