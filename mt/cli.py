@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them")
     tr.add_argument("--output-dir", help="folder for run folders (overrides the config's output_dir)")
     tr.add_argument("--overwrite", action="store_true", help="delete the run folder first")
+    tr.add_argument("--reference", help="an English version of the input file: its sentences are aligned with the "
+                    "segments and each pair is scored against them (folders: put name.en.txt beside name.ar.txt)")
+    tr.add_argument("--min-quality", type=float, metavar="Q",
+                    help="keep pairs with quality >= Q in the outputs; the rest go to rejected.jsonl")
     tr.set_defaults(func=cmd_translate)
 
     seg = sub.add_parser("segment", help="split Arabic text into sentences")
@@ -58,8 +62,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from mt.config import load_config
     from mt.pipeline import translate
 
-    config = load_config(args.config, output_dir=args.output_dir)
-    run_dir = translate(config, args.input, config_path=args.config, overwrite=args.overwrite)
+    overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality}
+    config = load_config(args.config, **overrides)
+    run_dir = translate(config, args.input, config_path=args.config, overwrite=args.overwrite,
+                        reference=args.reference)
     print(run_dir)
     return 0
 
@@ -140,16 +146,11 @@ def cmd_align(args: argparse.Namespace) -> int:
 
 def _machine_translation(config_path: str, source: list[str]) -> list[str]:
     from mt.backends import load_translator
-    from mt.batching import translate_all
     from mt.config import load_config
-    from mt.pipeline import model_pieces
+    from mt.pipeline import translate_lines
 
     config = load_config(config_path)
-    translator = load_translator(config, config_path)
-    pieces = [model_pieces(line, translator) for line in source]
-    flat = [p for line in pieces for p in line]
-    hyps = iter(translate_all(flat, translator.translate_batch, translator.count_tokens, config.max_batch_tokens))
-    return [" ".join(next(hyps).text for _ in line) for line in pieces]
+    return translate_lines(load_translator(config, config_path), source, config.max_batch_tokens)
 
 
 def cmd_download(args: argparse.Namespace) -> int:

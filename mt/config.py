@@ -26,6 +26,23 @@ _PLACE_FIELDS = ("output_dir",)
 
 
 @dataclass(frozen=True)
+class QualityConfig:
+    """Expected length ratios, flag thresholds and filtering: the `quality:` section of a config.
+    README.md ("Scores and flags") says what each one means."""
+
+    chars_ratio: float = 1.25  # expected English/Arabic ratio of non-space characters
+    chars_sd: float = 0.25  # standard deviation of the log of that ratio
+    words_ratio: float = 1.25  # expected English/Arabic ratio of words
+    words_sd: float = 0.3
+    max_length_z: float = 3.0  # |z| above this flags too_long / too_short
+    max_arabic_share: float = 0.1  # Arabic letters among the output's letters
+    max_repeat_share: float = 0.2  # repeated word trigrams among the output's trigrams
+    min_logprob: float = -2.5  # model confidence below this flags low_confidence
+    min_quality: float | None = None  # keep pairs with quality >= this; the rest go to rejected.jsonl
+    round_trip: str | None = None  # an English→Arabic config for back-translation (round_trip_chrf)
+
+
+@dataclass(frozen=True)
 class Config:
     """One model/run setting. Every field can be set in YAML; see configs/default.yaml for comments."""
 
@@ -44,6 +61,7 @@ class Config:
     num_threads: int = 0
     repair_glued: bool = True
     output_dir: str = "outputs"
+    quality: QualityConfig = QualityConfig()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -62,6 +80,7 @@ class Config:
 
 
 _FIELDS = {f.name: f for f in fields(Config)}
+_QUALITY_FIELDS = {f.name: f for f in fields(QualityConfig)}
 _REQUIRED = tuple(
     f.name for f in fields(Config) if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 )
@@ -70,7 +89,26 @@ _COMMON_MISTAKES = {
     "ara_Arab": "arb_Arab", "ar": "arb_Arab", "ara": "arb_Arab", "ar_AR": "arb_Arab", "arabic": "arb_Arab",
     "en": "eng_Latn", "eng": "eng_Latn", "en_XX": "eng_Latn", "english": "eng_Latn", "eng_Latin": "eng_Latn",
 }
-_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool}
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "bool": (bool,), "float": (int, float), "QualityConfig": (dict,),
+    "float | None": (int, float, type(None)), "str | None": (str, type(None)),
+}
+_TYPE_NAMES = {"QualityConfig": "mapping", "float | None": "float or null", "str | None": "str or null"}
+
+
+def _check_types(path: Path | str, prefix: str, data: dict[str, Any], known: dict[str, Any]) -> None:
+    for key in data:
+        if key not in known:
+            valid = ", ".join(sorted(known))
+            extra = "extends, " if not prefix else ""
+            raise ConfigError(f"{path}: unknown key '{prefix}{key}'; valid keys: {extra}{valid}")
+    for key, value in data.items():
+        kind = str(known[key].type)
+        want = _TYPES[kind]
+        if not isinstance(value, want) or (bool not in want and isinstance(value, bool)):
+            got = type(value).__name__
+            name = _TYPE_NAMES.get(kind, kind)
+            raise ConfigError(f"{path}: key '{prefix}{key}' must be of type {name}, got {got} {value!r}")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -105,23 +143,26 @@ def _merged(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: key 'extends' must be a file path (a string)")
     base = _merged(path.parent / parent, (*seen, path))
+    if isinstance(base.get("quality"), dict) and isinstance(data.get("quality"), dict):
+        data["quality"] = {**base["quality"], **data["quality"]}  # a child config overrides single thresholds
     base.update(data)
     return base
 
 
 def _check(path: Path | str, data: dict[str, Any]) -> None:
-    for key in data:
-        if key not in _FIELDS:
-            valid = ", ".join(sorted(_FIELDS))
-            raise ConfigError(f"{path}: unknown key '{key}'; valid keys: extends, {valid}")
+    _check_types(path, "", data, _FIELDS)
     for key in _REQUIRED:
         if key not in data:
             raise ConfigError(f"{path}: missing required key '{key}'")
-    for key, value in data.items():
-        want = _TYPES[str(_FIELDS[key].type)]
-        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-            got = type(value).__name__
-            raise ConfigError(f"{path}: key '{key}' must be of type {want.__name__}, got {got} {value!r}")
+    quality = data.get("quality", {})
+    _check_types(path, "quality.", quality, _QUALITY_FIELDS)
+    for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z"):
+        if key in quality and quality[key] <= 0:
+            raise ConfigError(f"{path}: key 'quality.{key}' must be a positive number, got {quality[key]}")
+    for key in ("max_arabic_share", "max_repeat_share", "min_quality"):
+        value = quality.get(key)
+        if value is not None and not 0 <= value <= 1:
+            raise ConfigError(f"{path}: key 'quality.{key}' must lie between 0 and 1, got {value}")
     for key, choices in (("backend", BACKENDS), ("device", DEVICES), ("dtype", DTYPES)):
         if key in data and data[key] not in choices:
             raise ConfigError(f"{path}: key '{key}' has bad value {data[key]!r}; valid choices: {', '.join(choices)}")
@@ -152,16 +193,38 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>", base_dir: P
     """Validate a mapping of config keys; `base_dir` resolves a relative local model path."""
     _check(source, data)
     data = dict(data)
+    quality = dict(data.get("quality", {}))
     if base_dir is not None:
         data["model"] = _resolve_model_path(data["model"], base_dir, source)
+        if quality.get("round_trip"):
+            quality["round_trip"] = _resolve_config_path(quality["round_trip"], base_dir, source)
+    for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z", "max_arabic_share",
+                "max_repeat_share", "min_logprob", "min_quality"):
+        if isinstance(quality.get(key), int):
+            quality[key] = float(quality[key])
+    data["quality"] = QualityConfig(**quality)
     return Config(**data)
+
+
+def _resolve_config_path(path: str, base_dir: Path, source: str) -> str:
+    for candidate in (Path(path).expanduser(), base_dir / path):
+        if candidate.is_file():
+            return str(candidate.resolve())
+    raise ConfigError(f"{source}: key 'quality.round_trip' names a config file '{path}' that does not exist")
 
 
 def load_config(path: str | Path, **overrides: Any) -> Config:
     """Load a YAML config (following `extends:`), apply `overrides`, and validate it."""
     path = Path(path)
     data = _merged(path)
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key.startswith("quality."):
+            section = data.get("quality")
+            data["quality"] = {**(section if isinstance(section, dict) else {}), key[len("quality."):]: value}
+        else:
+            data[key] = value
     return config_from_dict(data, str(path), base_dir=path.resolve().parent)
 
 

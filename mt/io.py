@@ -15,7 +15,8 @@ def input_files(path: str | Path) -> list[Path]:
     if not path.exists():
         raise InputError(f"input '{path}' does not exist")
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+        # name.en.txt files are English references of the articles beside them, not inputs.
+        files = sorted(p for p in path.rglob("*.txt") if p.is_file() and not p.name.endswith(".en.txt"))
         if not files:
             raise InputError(f"input folder '{path}' holds no .txt files")
         return files

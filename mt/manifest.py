@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,9 @@ def build_manifest(config: Config, translator: Any, docs: list[Document], pairs:
             "unique_model_inputs": len(set(texts)),
             "split_for_model": sum("split_for_model" in p.flags for p in pairs),
             "flagged": sum(bool(p.flags) for p in pairs),
+            "flags": dict(sorted(Counter(f for p in pairs for f in p.flags).items())),
+            "mean_quality": round(sum(qs) / len(qs), 4) if (qs := [p.quality for p in pairs
+                                                                  if p.quality is not None]) else None,
         },
         "timings": {
             **{k: round(v, 3) for k, v in timings.items()},

@@ -16,9 +16,20 @@ from mt.config import Config
 from mt.errors import InputError, MtError
 from mt.io import read_documents
 from mt.manifest import build_manifest
+from mt.quality import assess, round_scores, round_trip_chrf
 from mt.records import Document, Hypothesis, Pair, Segment
+from mt.reference import attach_references, find_references
 from mt.segment import normalize_for_model, split_sentences, sub_split
-from mt.writers import write_dataset, write_jsonl, write_manifest, write_moses, write_tsv
+from mt.writers import write_dataset, write_jsonl, write_manifest, write_moses, write_tmx, write_tsv
+
+# Why a segment- or pipeline-level flag was set (quality flags carry their own, measured reasons).
+FLAG_REASONS = {
+    "glued_split": "split from the next sentence where they were glued without space or punctuation",
+    "glued_suspect": "may hold two sentences glued without punctuation (repair_glued is off)",
+    "nothing_to_translate": "the segment holds no text the model can read",
+    "split_for_model": "longer than the model's input limit: translated in pieces and joined",
+    "empty_output": "the model produced no text",
+}
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +45,17 @@ class Unit:
 
 
 def translate(config: Config, input_path: str | Path, *, config_path: str = "CONFIG", overwrite: bool = False,
-              translator: Translator | None = None) -> Path:
-    """Run the pipeline on a file or folder and write the run folder; returns its path."""
+              translator: Translator | None = None, reference: str | Path | None = None,
+              back_translator: Translator | None = None) -> Path:
+    """Run the pipeline on a file or folder and write the run folder; returns its path.
+
+    `reference` is an English version of a single input file; a folder's documents use sidecar files
+    (`name.en.txt` beside `name.ar.txt` or `name.txt`).
+    """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     docs = list(read_documents(input_path))
+    references = find_references(docs, input_path, reference)
     units = [unit for doc in docs for unit in segment_document(doc, config)]
     if not units:
         raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
@@ -58,12 +75,26 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     pairs = make_pairs(units, hyps, translator.model_id)
     timings["translate_s"] = time.perf_counter() - clock
 
+    clock = time.perf_counter()
+    for pair in pairs:
+        assess_pair(pair, config)
+    if config.quality.round_trip:
+        add_round_trip(pairs, config.quality.round_trip, back_translator)
+    reference_summary = attach_references(pairs, references) if references else None
+    pairs, rejected = filter_pairs(pairs, config.quality.min_quality)
+    timings["score_s"] = time.perf_counter() - clock
+
     run_dir = prepare_run_dir(config, overwrite)
     clock = time.perf_counter()
     manifest = build_manifest(config, translator, docs, pairs, texts, timings, run_dir)
+    manifest["counts"]["rejected"] = len(rejected) if config.quality.min_quality is not None else None
+    manifest["reference"] = reference_summary
     write_jsonl(run_dir / "pairs.jsonl", pairs)
+    if config.quality.min_quality is not None:
+        write_jsonl(run_dir / "rejected.jsonl", rejected)
     write_moses(run_dir, pairs)
     write_tsv(run_dir / "pairs.tsv", pairs)
+    write_tmx(run_dir / "pairs.tmx", pairs)
     write_dataset(run_dir, pairs, manifest)
     manifest["timings"]["write_s"] = round(time.perf_counter() - clock, 3)
     write_manifest(run_dir / "manifest.json", manifest)
@@ -100,6 +131,7 @@ def make_pairs(units: list[Unit], hyps: list[Hypothesis], model_id: str) -> list
         en = " ".join(h.text for h in parts if h.text)
         if unit.pieces and not en:
             flags.append("empty_output")
+        reasons = [FLAG_REASONS.get(f, f) for f in flags]
         tokens = sum(h.n_tokens for h in parts)
         score = sum(h.score * h.n_tokens for h in parts) / tokens if tokens else None
         pairs.append(
@@ -107,10 +139,53 @@ def make_pairs(units: list[Unit], hyps: list[Hypothesis], model_id: str) -> list
                 id=f"{unit.doc_id}:{unit.index}", doc_id=unit.doc_id, index=unit.index, ar=unit.segment.text,
                 en=en, start=unit.segment.start, end=unit.segment.end,
                 score=None if score is None else round(score, 6), flags=flags, pieces=max(1, len(unit.pieces)),
-                model=model_id,
+                model=model_id, reasons=reasons,
             )
         )
     return pairs
+
+
+def assess_pair(pair: Pair, config: Config) -> None:
+    """Reference-free scores, flags with reasons and the combined quality of one pair."""
+    result = assess(pair.ar, pair.en, pair.score, config.quality)
+    pair.scores = round_scores(result.scores)
+    pair.quality = result.quality
+    for code, reason in zip(result.flags, result.reasons):
+        pair.flag(code, reason)
+
+
+def add_round_trip(pairs: list[Pair], config_path: str, back_translator: Translator | None = None) -> None:
+    """Back-translate the outputs with an English→Arabic config and score them against the source with chrF."""
+    from mt.config import load_config
+
+    back_config = load_config(config_path)
+    back_translator = back_translator or load_translator(back_config, config_path)
+    todo = [p for p in pairs if p.en]
+    back = translate_lines(back_translator, [p.en for p in todo], back_config.max_batch_tokens)
+    for pair, text in zip(todo, back):
+        pair.scores["round_trip_chrf"] = round(round_trip_chrf(pair.ar, text), 4)
+
+
+def translate_lines(translator: Translator, lines: list[str], max_batch_tokens: int) -> list[str]:
+    """Translate whole lines (cut into model-sized pieces and joined back), in order."""
+    pieces = [model_pieces(line, translator) for line in lines]
+    flat = [p for line in pieces for p in line]
+    hyps = iter(translate_all(flat, translator.translate_batch, translator.count_tokens, max_batch_tokens))
+    return [" ".join(next(hyps).text for _ in line) for line in pieces]
+
+
+def filter_pairs(pairs: list[Pair], min_quality: float | None) -> tuple[list[Pair], list[Pair]]:
+    """Pairs kept and rejected by `min_quality` (a pair without a quality counts as 0); None keeps all."""
+    if min_quality is None:
+        return pairs, []
+    kept, rejected = [], []
+    for pair in pairs:
+        if (pair.quality or 0.0) >= min_quality:
+            kept.append(pair)
+        else:
+            pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}")
+            rejected.append(pair)
+    return kept, rejected
 
 
 def prepare_run_dir(config: Config, overwrite: bool) -> Path:

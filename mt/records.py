@@ -48,6 +48,15 @@ class Pair:
     flags: list[str] = field(default_factory=list)
     pieces: int = 1
     model: str = ""
+    quality: float | None = None
+    scores: dict[str, float | None] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)  # reasons[k] explains flags[k]
+    ref: str | None = None  # the reference sentence(s) aligned with this pair, when there is a reference
+    ref_ids: list[int] = field(default_factory=list)
+
+    def flag(self, code: str, reason: str) -> None:
+        self.flags.append(code)
+        self.reasons.append(reason)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -59,7 +68,12 @@ class Pair:
             "start": self.start,
             "end": self.end,
             "score": self.score,
+            "quality": self.quality,
             "flags": list(self.flags),
+            "reasons": list(self.reasons),
+            "scores": dict(self.scores),
+            "ref": self.ref,
+            "ref_ids": list(self.ref_ids),
             "pieces": self.pieces,
             "model": self.model,
         }

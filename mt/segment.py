@@ -11,7 +11,8 @@ from mt.records import Segment
 
 TERMINALS = ".!?؟…۔‼⁇⁈⁉"
 # Closing quotes and brackets that stay with the sentence they close. The straight quote `"` is handled
-# by parity (it closes only when a quote is open); `'` only when whitespace or the line end follows.
+# by parity (it closes when a quote is open, or when whitespace or the line end follows it: a quote opened on
+# an earlier line); `'` only when whitespace or the line end follows.
 CLOSERS = "»”’)]}›"
 OPENERS = "«“‘([{‹"
 INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u061c"
@@ -125,8 +126,8 @@ def _extend_closers(line: str, pos: int) -> int:
         ch = line[pos]
         if ch in CLOSERS or ch in INVISIBLE:
             pos += 1
-        elif ch == '"' and line.count('"', 0, pos) % 2 == 1:
-            pos += 1
+        elif ch == '"' and (line.count('"', 0, pos) % 2 == 1 or pos + 1 == n or line[pos + 1].isspace()):
+            pos += 1  # an open quote closes; so does one right after the terminal and before a space
         elif ch == "'" and (pos + 1 == n or line[pos + 1].isspace()):
             pos += 1
         else:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import yaml
 
+from mt import __version__
+from mt.quality import SCORE_KEYS
 from mt.records import Pair
 
 DATASET_FILE = "data/train-00000-of-00001.parquet"
@@ -40,16 +44,55 @@ def write_moses(run_dir: Path, pairs: list[Pair]) -> None:
     atomic_write(run_dir / "corpus.en", "".join(one_line(p.en) + "\n" for p in pairs))
 
 
-TSV_COLUMNS = ("id", "doc_id", "index", "start", "end", "score", "flags", "ar", "en")
+TSV_COLUMNS = ("id", "doc_id", "index", "start", "end", "quality", "score", "flags", *SCORE_KEYS, "ar", "en", "ref")
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
 
 
 def write_tsv(path: Path, pairs: Iterable[Pair]) -> None:
+    """One header row, then one row per pair; empty cells for scores that do not apply."""
     rows = ["\t".join(TSV_COLUMNS)]
     for p in pairs:
-        score = "" if p.score is None else f"{p.score:.6f}"
-        fields = (p.id, p.doc_id, str(p.index), str(p.start), str(p.end), score, ",".join(p.flags), p.ar, p.en)
+        fields = (p.id, p.doc_id, str(p.index), str(p.start), str(p.end), _number(p.quality), _number(p.score),
+                  ",".join(p.flags), *(_number(p.scores.get(k)) for k in SCORE_KEYS), p.ar, p.en, p.ref or "")
         rows.append("\t".join(one_line(f) for f in fields))
     atomic_write(path, "\n".join(rows) + "\n")
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """Escaped for XML; characters XML 1.0 cannot hold become U+FFFD."""
+    return xml_escape(_XML_INVALID.sub("\ufffd", text), {'"': "&quot;"})
+
+
+def write_tmx(path: Path, pairs: Iterable[Pair]) -> None:
+    """TMX 1.4b: one <tu> per pair, Arabic source, scores and flags as <prop type="x-...">."""
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<!DOCTYPE tmx SYSTEM "tmx14.dtd">',
+        '<tmx version="1.4">',
+        f'  <header creationtool="mt" creationtoolversion="{__version__}" datatype="plaintext" segtype="sentence"'
+        ' adminlang="en" srclang="ar" o-tmf="mt"/>',
+        "  <body>",
+    ]
+    for p in pairs:
+        props = {"x-doc-id": p.doc_id, "x-index": str(p.index), "x-start": str(p.start), "x-end": str(p.end),
+                 "x-quality": _number(p.quality), "x-score": _number(p.score), "x-flags": ",".join(p.flags),
+                 "x-reasons": " | ".join(p.reasons), "x-model": p.model}
+        props.update({f"x-{k}": _number(v) for k, v in p.scores.items() if v is not None})
+        if p.ref is not None:
+            props["x-reference"] = p.ref
+        out.append(f'    <tu tuid="{xml_text(p.id)}" srclang="ar">')
+        out.extend(f'      <prop type="{k}">{xml_text(v)}</prop>' for k, v in props.items() if v)
+        out.append(f'      <tuv xml:lang="ar"><seg>{xml_text(p.ar)}</seg></tuv>')
+        out.append(f'      <tuv xml:lang="en"><seg>{xml_text(p.en)}</seg></tuv>')
+        out.append("    </tu>")
+    out += ["  </body>", "</tmx>"]
+    atomic_write(path, "\n".join(out) + "\n")
 
 
 def dataset_features() -> Any:
@@ -64,7 +107,12 @@ def dataset_features() -> Any:
             "start": datasets.Value("int64"),
             "end": datasets.Value("int64"),
             "score": datasets.Value("float64"),
+            "quality": datasets.Value("float64"),
             "flags": datasets.List(datasets.Value("string")),
+            "reasons": datasets.List(datasets.Value("string")),
+            "scores": {k: datasets.Value("float64") for k in SCORE_KEYS},
+            "ref": datasets.Value("string"),
+            "ref_ids": datasets.List(datasets.Value("int64")),
             "pieces": datasets.Value("int64"),
             "model": datasets.Value("string"),
         }
@@ -81,6 +129,7 @@ def write_dataset(run_dir: Path, pairs: list[Pair], manifest: dict[str, Any]) ->
     for p in pairs:
         row = p.to_dict()
         row["translation"] = {"ar": row.pop("ar"), "en": row.pop("en")}
+        row["scores"] = {k: p.scores.get(k) for k in SCORE_KEYS}
         rows.append(row)
     table = datasets.Dataset.from_list(rows, features=features)
     target = run_dir / DATASET_FILE
@@ -114,8 +163,10 @@ def dataset_card(features: Any, manifest: dict[str, Any]) -> str:
         + "```python\nimport datasets\n"
         + f'ds = datasets.load_dataset("{manifest["run_dir"]}")\n```\n\n'
         + "Each row: `translation` (`ar`, `en`), `id` (`doc_id:index`), `start`/`end` (character offsets of the"
-        + " Arabic sentence in its document), `score` (mean log-probability per output token), `flags`,"
-        + " `pieces` (how many parts the sentence was cut into for the model), `model`.\n\n"
+        + " Arabic sentence in its document), `score` (mean log-probability per output token), `quality` (combined"
+        + " quality estimate in [0, 1]), `scores` (every check, see the `mt` README), `flags` and `reasons`"
+        + " (`reasons[k]` explains `flags[k]`), `ref`/`ref_ids` (aligned reference sentences, when a reference"
+        + " was given), `pieces` (how many parts the sentence was cut into for the model), `model`.\n\n"
         + f"Signature: `{manifest['signature']}`\n"
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mt.config import Config, config_from_dict, load_config
+from mt.config import Config, QualityConfig, config_from_dict, load_config
 from mt.errors import ConfigError
 from tests.conftest import ROOT, write_config
 
@@ -111,3 +111,39 @@ def test_hash_ignores_output_dir_but_not_settings() -> None:
 def test_defaults_documented_in_default_yaml() -> None:
     data = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text())
     assert set(data) == set(Config.__dataclass_fields__)
+    assert set(data["quality"]) == set(QualityConfig.__dataclass_fields__)
+    assert config_from_dict(data).quality == QualityConfig()  # the file states the defaults
+
+
+BAD_QUALITY = [
+    ({"quality": "strict"}, "key 'quality' must be of type mapping, got str 'strict'"),
+    ({"quality": {"max_z": 2}}, "unknown key 'quality.max_z'; valid keys: chars_ratio, chars_sd"),
+    ({"quality": {"min_quality": "high"}}, "key 'quality.min_quality' must be of type float or null, got str"),
+    ({"quality": {"min_quality": 1.5}}, "key 'quality.min_quality' must lie between 0 and 1, got 1.5"),
+    ({"quality": {"chars_sd": 0}}, "key 'quality.chars_sd' must be a positive number, got 0"),
+    ({"quality": {"round_trip": "no-such.yaml"}},
+     "key 'quality.round_trip' names a config file 'no-such.yaml' that does not exist"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD_QUALITY, ids=[m.split("'")[1] for _, m in BAD_QUALITY])
+def test_bad_quality_section(tmp_path: Path, change: dict, message: str) -> None:
+    path = write_config(tmp_path / "bad.yaml", **{"name": "x", "model": "org/model", **change})
+    with pytest.raises(ConfigError, match=None) as err:
+        load_config(path)
+    assert message in str(err.value)
+
+
+def test_quality_section_extends_key_by_key(tmp_path: Path) -> None:
+    write_config(tmp_path / "base.yaml", name="x", model="org/m", quality={"max_length_z": 2.5, "chars_sd": 0.2})
+    path = write_config(tmp_path / "child.yaml", extends="base.yaml", quality={"chars_sd": 0.3})
+    quality = load_config(path).quality
+    assert (quality.max_length_z, quality.chars_sd, quality.words_sd) == (2.5, 0.3, 0.3)
+    assert load_config(path, **{"quality.min_quality": 0.4}).quality.min_quality == 0.4
+
+
+def test_config_with_quality_saves_and_loads_back(tmp_path: Path) -> None:
+    config = config_from_dict({"name": "x", "model": "org/m", "quality": {"min_quality": 0.5, "chars_ratio": 1}})
+    (tmp_path / "saved.yaml").write_text(config.to_yaml())
+    assert load_config(tmp_path / "saved.yaml") == config
+    assert config.config_hash() != config_from_dict({"name": "x", "model": "org/m"}).config_hash()

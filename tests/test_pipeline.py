@@ -11,6 +11,7 @@ import pytest
 from mt.batching import token_batches, translate_all
 from mt.config import load_config
 from mt.pipeline import make_pairs, model_pieces, translate
+from mt.quality import SCORE_KEYS
 from mt.records import Hypothesis
 from tests.conftest import SEED_ARTICLE
 
@@ -98,7 +99,7 @@ def test_run_folder_is_named_after_config_and_hash(seed_run: Path) -> None:
     manifest = json.loads((seed_run / "manifest.json").read_text())
     assert seed_run.name == f"tiny-marian-{manifest['config_hash']}"
     assert sorted(p.name for p in seed_run.iterdir()) == [
-        "README.md", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl", "pairs.tsv",
+        "README.md", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl", "pairs.tmx", "pairs.tsv",
     ]
 
 
@@ -106,13 +107,17 @@ def test_pairs_jsonl_has_one_pair_per_segment_with_offsets(seed_run: Path) -> No
     text = SEED_ARTICLE.read_text(encoding="utf-8")
     pairs = read_jsonl(seed_run / "pairs.jsonl")
     assert len(pairs) == 12
-    assert list(pairs[0]) == ["id", "doc_id", "index", "ar", "en", "start", "end", "score", "flags", "pieces", "model"]
+    assert list(pairs[0]) == ["id", "doc_id", "index", "ar", "en", "start", "end", "score", "quality", "flags",
+                              "reasons", "scores", "ref", "ref_ids", "pieces", "model"]
     doc = "lavrov-syrian-opposition-2012.ar"
     assert [p["id"] for p in pairs] == [f"{doc}:{i}" for i in range(12)]
     for p in pairs:
         assert text[p["start"] : p["end"]] == p["ar"]
         assert p["en"] and p["score"] < 0
         assert ("split_for_model" in p["flags"]) == (p["pieces"] > 1)
+        assert len(p["reasons"]) == len(p["flags"]) and 0 <= p["quality"] <= 1
+        assert set(p["scores"]) == set(SCORE_KEYS) and p["scores"]["logprob"] == round(p["score"], 4)
+        assert p["ref"] is None and p["ref_ids"] == []
     assert pairs[0]["ar"].startswith("نفى المتحدث") and pairs[-1]["ar"].endswith("من حدودنا\".")
     assert [p["flags"].count("glued_split") for p in pairs][4:6] == [1, 1]
     assert any(p["pieces"] > 1 for p in pairs)  # the longest sentences exceed the 48-token limit
@@ -125,9 +130,11 @@ def test_moses_and_tsv_files_line_up(seed_run: Path) -> None:
     assert len(ar) == len(en) == len(pairs)
     assert ar == [p["ar"] for p in pairs] and en == [p["en"] for p in pairs]
     rows = [line.split("\t") for line in (seed_run / "pairs.tsv").read_text(encoding="utf-8").splitlines()]
-    assert rows[0] == ["id", "doc_id", "index", "start", "end", "score", "flags", "ar", "en"]
-    assert len(rows) == len(pairs) + 1 and all(len(r) == 9 for r in rows)
-    assert [r[7] for r in rows[1:]] == ar
+    assert rows[0] == ["id", "doc_id", "index", "start", "end", "quality", "score", "flags", *SCORE_KEYS,
+                       "ar", "en", "ref"]
+    assert len(rows) == len(pairs) + 1 and all(len(r) == 11 + len(SCORE_KEYS) for r in rows)
+    assert [r[-3] for r in rows[1:]] == ar
+    assert [float(r[5]) for r in rows[1:]] == [p["quality"] for p in pairs]
 
 
 def test_manifest_records_what_makes_the_run_reproducible(seed_run: Path) -> None:
@@ -154,6 +161,8 @@ def test_load_dataset_on_the_run_folder(seed_run: Path) -> None:
     pairs = read_jsonl(seed_run / "pairs.jsonl")
     assert train[3]["translation"] == {"ar": pairs[3]["ar"], "en": pairs[3]["en"]}
     assert train[3]["id"] == pairs[3]["id"] and train[3]["start"] == pairs[3]["start"]
+    assert train[3]["quality"] == pairs[3]["quality"] and train[3]["scores"] == pairs[3]["scores"]
+    assert train[3]["flags"] == pairs[3]["flags"] and train[3]["reasons"] == pairs[3]["reasons"]
     assert mt.load_outputs(seed_run)["train"]["id"] == train["id"]
 
 

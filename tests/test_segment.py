@@ -52,6 +52,9 @@ BOUNDARIES = [
     ("اشترينا التفاح والموز إلخ. وقال البائع إن الأسعار ارتفعت.",
      ["اشترينا التفاح والموز إلخ.", "وقال البائع إن الأسعار ارتفعت."]),
     ("ولد في عام 1380 هـ. وقال أخوه إنه كان متفوقا.", ["ولد في عام 1380 هـ.", "وقال أخوه إنه كان متفوقا."]),
+    # a quote opened on an earlier line closes after the terminal (line end, or a space and the next sentence)
+    ("ولا نريد الفوضى في سوريا.\"", ["ولا نريد الفوضى في سوريا.\""]),
+    ('of Syria." Putin had stressed.', ['of Syria."', "Putin had stressed."]),
 ]
 
 NOT_BOUNDARIES = [

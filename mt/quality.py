@@ -1,0 +1,207 @@
+"""Per-pair quality estimation without a reference, and reference scores when there is one.
+
+Every check gives a number in `scores` and, past its threshold (`QualityConfig`), a flag with a reason.
+`quality` combines them into one number in [0, 1]; README.md ("Scores and flags") documents each part.
+Pure Python plus sacrebleu: no torch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sacrebleu.metrics import BLEU, CHRF, TER
+
+from mt.align import numbers
+from mt.config import QualityConfig
+
+SCORE_KEYS = (
+    "logprob", "chars_ratio", "chars_z", "words_ratio", "words_z", "arabic_share", "repeat_share",
+    "numbers_match", "punctuation", "round_trip_chrf", "ref_bleu", "ref_chrf", "ref_chrfpp", "ref_ter",
+)
+REFERENCE_METRICS = {"bleu": "ref_bleu", "chrf": "ref_chrf", "chrf++": "ref_chrfpp", "ter": "ref_ter"}
+_WORD = re.compile(r"\w+")
+_QUESTION, _EXCLAIM, _STOP = "?؟", "!", ".…۔"
+_PAIRS = (("(", ")"), ("[", "]"), ("“", "”"), ("«", "»"))
+_ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+
+
+@dataclass
+class Assessment:
+    """The outcome of the checks on one pair."""
+
+    scores: dict[str, float | None] = field(default_factory=lambda: dict.fromkeys(SCORE_KEYS))
+    flags: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    quality: float | None = None
+
+    def flag(self, code: str, reason: str) -> None:
+        self.flags.append(code)
+        self.reasons.append(reason)
+
+
+def is_arabic_letter(ch: str) -> bool:
+    return ch.isalpha() and any(lo <= ord(ch) <= hi for lo, hi in _ARABIC_RANGES)
+
+
+def arabic_share(text: str) -> float:
+    """Arabic letters among all letters of `text` (0 when it has no letters)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum(map(is_arabic_letter, letters)) / len(letters) if letters else 0.0
+
+
+def repeat_share(text: str, n: int = 3) -> float:
+    """Word n-grams that repeat an earlier n-gram of the same text, as a share of all its n-grams."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return (len(grams) - len(set(grams))) / len(grams) if grams else 0.0
+
+
+def length_z(ar: str, en: str, expected: float, sd: float, unit: str) -> tuple[float | None, float | None]:
+    """The English/Arabic length ratio in characters or words, and its z-score as a log ratio."""
+    if unit == "chars":
+        a, e = len("".join(ar.split())), len("".join(en.split()))
+    else:
+        a, e = len(ar.split()), len(en.split())
+    if not a or not e:
+        return None, None
+    ratio = e / a
+    return ratio, (math.log(ratio) - math.log(expected)) / sd
+
+
+def _terminal(text: str) -> str:
+    body = text.rstrip().rstrip("\"'»”’)]")
+    last = body[-1:] if body else ""
+    if last and last in _QUESTION:
+        return "question"
+    if last and last in _EXCLAIM:
+        return "exclamation"
+    return "stop" if last and last in _STOP else "none"
+
+
+def _balanced(text: str) -> bool:
+    if text.count('"') % 2:
+        return False
+    for opening, closing in _PAIRS:
+        depth = 0
+        for ch in text:
+            depth += (ch == opening) - (ch == closing)
+            if depth < 0:
+                return False
+        if depth:
+            return False
+    return True
+
+
+def _has_quote(text: str) -> bool:
+    return any(q in text for q in '"«»“”')
+
+
+def punctuation_checks(ar: str, en: str) -> list[tuple[str, str]]:
+    """The punctuation checks that fail, as (flag, reason); at most three."""
+    failed = []
+    src_end, out_end = _terminal(ar), _terminal(en)
+    if src_end in ("question", "exclamation") and out_end != src_end or out_end in ("question", "exclamation") \
+            and src_end != out_end:
+        failed.append(("punctuation_mismatch", f"the source ends as a {src_end}, the output as a {out_end}"))
+    if _has_quote(ar) != _has_quote(en):
+        where = "the source" if _has_quote(ar) else "the output"
+        failed.append(("quotes_mismatch", f"only {where} has quotation marks"))
+    if _balanced(ar) and not _balanced(en):
+        failed.append(("unbalanced_brackets", "the output's quotes or brackets do not pair up"))
+    return failed
+
+
+def _is_copy(ar: str, en: str) -> bool:
+    strip = "".join(ch for ch in unicodedata.normalize("NFKC", ar) if ch.isalnum())
+    return bool(strip) and strip == "".join(ch for ch in unicodedata.normalize("NFKC", en) if ch.isalnum())
+
+
+def assess(ar: str, en: str, logprob: float | None, q: QualityConfig) -> Assessment:
+    """Score one pair without a reference; see the module docstring."""
+    a = Assessment()
+    s = a.scores
+    s["logprob"] = logprob
+    if not ar.strip() or logprob is None:
+        return a
+    if not en.strip():
+        a.quality = 0.0
+        return a  # the pipeline flags empty_output
+    s["chars_ratio"], s["chars_z"] = length_z(ar, en, q.chars_ratio, q.chars_sd, "chars")
+    s["words_ratio"], s["words_z"] = length_z(ar, en, q.words_ratio, q.words_sd, "words")
+    s["arabic_share"] = share = arabic_share(en)
+    s["repeat_share"] = repeats = repeat_share(en)
+    src_num, out_num = numbers(ar), numbers(en)
+    s["numbers_match"] = match = len(src_num & out_num) / len(src_num | out_num) if src_num | out_num else None
+    failed = punctuation_checks(ar, en)
+    s["punctuation"] = punctuation = 1 - len(failed) / 3
+
+    if logprob < q.min_logprob:
+        a.flag("low_confidence", f"mean log-probability {logprob:.2f} < {q.min_logprob}")
+    for unit in ("chars", "words"):
+        z = s[f"{unit}_z"]
+        if z is not None and abs(z) > q.max_length_z:
+            code = "too_long" if z > 0 else "too_short"
+            if code not in a.flags:
+                ratio = s[f"{unit}_ratio"]
+                a.flag(code, f"{unit} ratio {ratio:.2f} is {z:+.1f} sd from the expected "
+                             f"{getattr(q, unit + '_ratio')}")
+    copy = _is_copy(ar, en)
+    if copy:
+        a.flag("copy_of_source", "the output repeats the source")
+    elif share > q.max_arabic_share:
+        a.flag("untranslated", f"{share:.0%} of the output's letters are Arabic")
+    if repeats > q.max_repeat_share:
+        a.flag("repetition", f"{repeats:.0%} of the output's word trigrams repeat")
+    if src_num - out_num:
+        a.flag("numbers_missing", f"source numbers not in the output: {', '.join(sorted(src_num - out_num))}")
+    if out_num - src_num:
+        a.flag("numbers_added", f"output numbers not in the source: {', '.join(sorted(out_num - src_num))}")
+    for code, reason in failed:
+        a.flag(code, reason)
+
+    z = s["chars_z"] or 0.0
+    parts = (
+        math.exp(logprob),
+        math.exp(-0.5 * max(0.0, abs(z) - 1) ** 2),
+        1 - share,
+        1 - repeats,
+        0.5 + 0.5 * (1.0 if match is None else match),
+        0.8 + 0.2 * punctuation,
+    )
+    a.quality = 0.0 if copy else round(math.prod(parts), 4)
+    return a
+
+
+def round_scores(scores: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: None if v is None else round(v, 4) for k, v in scores.items()}
+
+
+def _metrics() -> dict[str, Any]:
+    return {"bleu": BLEU(), "chrf": CHRF(), "chrf++": CHRF(word_order=2), "ter": TER()}
+
+
+def sentence_reference_scores(hypothesis: str, reference: str) -> dict[str, float]:
+    """Sentence BLEU (effective order), chrF, chrF++ and TER of one hypothesis against one reference."""
+    metrics = _metrics()
+    metrics["bleu"] = BLEU(effective_order=True)
+    return {key: metrics[name].sentence_score(hypothesis, [reference]).score
+            for name, key in REFERENCE_METRICS.items()}
+
+
+def corpus_reference_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Corpus BLEU, chrF, chrF++ and TER with sacrebleu signatures, so each number can be reproduced."""
+    out = {}
+    for name, metric in _metrics().items():
+        result = metric.corpus_score(list(hypotheses), [list(references)])
+        out[name] = {"score": round(result.score, 4), "signature": str(metric.get_signature())}
+    return out
+
+
+def round_trip_chrf(source: str, back_translation: str) -> float:
+    """chrF of the back-translation (English→Arabic) against the Arabic source."""
+    return CHRF().sentence_score(back_translation, [source]).score

@@ -1,0 +1,85 @@
+"""English references for a run: finding them, aligning them with the pairs, scoring against them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mt.align import align
+from mt.errors import InputError
+from mt.io import read_text
+from mt.quality import corpus_reference_scores, sentence_reference_scores
+from mt.records import Document, Pair
+from mt.segment import split_sentences
+
+REFERENCE_SUFFIX = ".en.txt"
+
+
+def sidecar(source: Path) -> Path:
+    """`name.en.txt` beside `name.ar.txt` or `name.txt`."""
+    stem = source.name[: -len(".ar.txt")] if source.name.endswith(".ar.txt") else source.stem
+    return source.with_name(stem + REFERENCE_SUFFIX)
+
+
+def find_references(docs: list[Document], input_path: str | Path,
+                    reference: str | Path | None) -> dict[str, tuple[str, str]]:
+    """doc_id → (reference path, reference text), from `reference` (single-file input) or sidecar files."""
+    if reference is not None:
+        path = Path(reference)
+        if Path(input_path).is_dir():
+            raise InputError(f"--reference needs a single input file; for the folder '{input_path}' put "
+                             f"each reference beside its article as name{REFERENCE_SUFFIX}")
+        if not path.is_file():
+            raise InputError(f"reference '{path}' is not a file")
+        return {docs[0].doc_id: (str(path), read_text(path))}
+    found = {}
+    for doc in docs:
+        path = sidecar(Path(doc.source))
+        if path.is_file():
+            found[doc.doc_id] = (str(path), read_text(path))
+    return found
+
+
+def reference_sentences(text: str) -> list[str]:
+    return [seg.text for seg in split_sentences(text)]
+
+
+def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """Align each document's pairs with its reference sentences; give every pair its reference sentence(s) and
+    sentence scores; return corpus scores with sacrebleu signatures and alignment counts for the manifest."""
+    by_doc: dict[str, list[Pair]] = {}
+    for pair in pairs:
+        by_doc.setdefault(pair.doc_id, []).append(pair)
+    hyps, refs = [], []
+    counts = {"documents": 0, "sentences": 0, "beads": 0, "pairs_without_reference": 0,
+              "reference_sentences_unaligned": 0}
+    for doc_id, (_path, text) in sorted(references.items()):
+        doc_pairs = by_doc.get(doc_id, [])
+        sentences = reference_sentences(text)
+        counts["documents"] += 1
+        counts["sentences"] += len(sentences)
+        beads = align([p.ar for p in doc_pairs], sentences, [p.en for p in doc_pairs])
+        for bead in beads:
+            if not bead.tgt:
+                for i in bead.src:
+                    doc_pairs[i].flag("no_reference", "no reference sentence aligned with this pair")
+                counts["pairs_without_reference"] += len(bead.src)
+                continue
+            if not bead.src:
+                counts["reference_sentences_unaligned"] += len(bead.tgt)
+                continue
+            counts["beads"] += 1
+            group = [doc_pairs[i] for i in bead.src]
+            hyp = " ".join(p.en for p in group if p.en)
+            ref = " ".join(sentences[j] for j in bead.tgt)
+            hyps.append(hyp)
+            refs.append(ref)
+            scores = {k: round(v, 4) for k, v in sentence_reference_scores(hyp, ref).items()}
+            for pair in group:
+                pair.ref, pair.ref_ids = ref, list(bead.tgt)
+                pair.scores.update(scores)
+                if len(group) > 1:
+                    pair.flag("shared_reference", f"the reference covers pairs {group[0].index}-{group[-1].index} "
+                                                  "together; its scores are for the group")
+    return {"paths": {d: p for d, (p, _) in sorted(references.items())}, **counts,
+            "corpus": corpus_reference_scores(hyps, refs) if hyps else None}

@@ -1,0 +1,158 @@
+"""Quality scores and flags on hand-made pairs, with the expected values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mt.config import QualityConfig
+from mt.quality import (
+    arabic_share,
+    assess,
+    corpus_reference_scores,
+    repeat_share,
+    round_trip_chrf,
+    sentence_reference_scores,
+)
+
+Q = QualityConfig()
+
+# (Arabic, English, logprob, expected quality, expected flags, expected scores). Default thresholds:
+# chars 1.25 (sd 0.25), words 1.25 (sd 0.3), |z| <= 3, Arabic share <= 0.1, repeated trigrams <= 0.2, logprob >= -2.5.
+# quality = exp(logprob) * exp(-(max(0, |chars_z| - 1))^2 / 2) * (1 - arabic_share) * (1 - repeat_share)
+#           * (0.5 + 0.5 * numbers_match) * (0.8 + 0.2 * punctuation); 0 for a copy of the source.
+CASES = [
+    pytest.param(
+        "ذهب الولد إلى المدرسة.", "The boy went to school.", -0.4,
+        0.6703, [],  # exp(-0.4); 19 vs 19 characters: z = ln(1/1.25)/0.25 = -0.89, inside one sd
+        {"chars_ratio": 1.0, "chars_z": -0.8926, "words_ratio": 1.25, "words_z": 0.0, "arabic_share": 0.0,
+         "repeat_share": 0.0, "numbers_match": None, "punctuation": 1.0},
+        id="good",
+    ),
+    pytest.param(
+        "هل ذهب الولد إلى المدرسة؟", "The boy went to school.", -0.4,
+        0.5994, ["punctuation_mismatch"],  # 0.6703 * exp(-0.2929^2/2)=0.9580 * (0.8 + 0.2 * 2/3)
+        {"chars_ratio": 0.9048, "chars_z": -1.2929, "words_ratio": 1.0, "punctuation": 0.6667},
+        id="question-lost",
+    ),
+    pytest.param(
+        "روسيا", "روسيا", -0.1, 0.0, ["copy_of_source"], {"arabic_share": 1.0}, id="copy",
+    ),
+    pytest.param(
+        "قال لافروف إن روسيا لن تتدخل.", "Lavrov said Russia روسيا will not.", -0.5,
+        0.4982, ["untranslated"],  # 5 of 28 letters Arabic: exp(-0.5) * (1 - 5/28)
+        {"arabic_share": 0.1786},
+        id="untranslated",
+    ),
+    pytest.param(
+        "استمرت المحادثات طويلا.", "the talks the talks the talks the talks", -0.3,
+        0.2469, ["repetition"],  # 6 trigrams, 4 repeat an earlier one: exp(-0.3) * (1 - 4/6)
+        {"repeat_share": 0.6667, "words_ratio": 2.6667, "words_z": 2.5256},
+        id="repetition",
+    ),
+    pytest.param(
+        "نعم.", "Yes, and then he said many other things that nobody had asked about at all.", -0.2,
+        0.0, ["too_long"],  # 61 / 4 characters: z = ln(15.25/1.25)/0.25 = 10.0, penalty exp(-40.5)
+        {"chars_ratio": 15.25, "chars_z": 10.0057, "words_z": 8.283},
+        id="too-long",
+    ),
+    pytest.param(
+        "قتل ١٥ شخصا عام ٢٠١٢.", "15 people were killed in 2011.", -0.6,
+        0.3659, ["numbers_missing", "numbers_added"],  # {15, 2012} vs {15, 2011}: 1/3; exp(-0.6) * (0.5 + 0.5/3)
+        {"numbers_match": 0.3333},
+        id="numbers",
+    ),
+    pytest.param(
+        'وقال "لن نتدخل".', "He said we will not intervene.", -0.3,
+        0.6313, ["quotes_mismatch"],  # exp(-0.3) * exp(-0.4267^2/2) * (0.8 + 0.2 * 2/3)
+        {"chars_z": 1.4267, "punctuation": 0.6667},
+        id="quotes-lost",
+    ),
+    pytest.param(
+        "الأمم المتحدة (نيويورك).", "The United Nations (New York.", -0.3,
+        0.6914, ["unbalanced_brackets"], {"punctuation": 0.6667}, id="bracket-open",
+    ),
+    pytest.param(
+        "ذهب الولد إلى المدرسة.", "The boy went to school.", -3.2,
+        0.0408, ["low_confidence"], {"logprob": -3.2}, id="low-confidence",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ar", "en", "logprob", "quality", "flags", "scores"), CASES)
+def test_assess_hand_made_pairs(ar: str, en: str, logprob: float, quality: float, flags: list[str],
+                                scores: dict[str, float | None]) -> None:
+    result = assess(ar, en, logprob, Q)
+    assert result.quality == pytest.approx(quality, abs=1e-4)
+    assert result.flags == flags
+    assert len(result.reasons) == len(flags) and all(result.reasons)
+    for key, value in scores.items():
+        got = result.scores[key]
+        assert got == (None if value is None else pytest.approx(value, abs=1e-4)), key
+
+
+def test_reasons_say_what_was_measured() -> None:
+    assert assess("قتل ١٥ شخصا عام ٢٠١٢.", "15 people were killed in 2011.", -0.6, Q).reasons == [
+        "source numbers not in the output: 2012", "output numbers not in the source: 2011",
+    ]
+    assert assess("نعم.", "Yes, and then he said many other things that nobody had asked about at all.", -0.2,
+                  Q).reasons == ["chars ratio 15.25 is +10.0 sd from the expected 1.25"]
+    assert assess("ذهب الولد.", "The boy went.", -3.2, Q).reasons == ["mean log-probability -3.20 < -2.5"]
+
+
+def test_empty_output_scores_zero_and_no_source_scores_nothing() -> None:
+    empty = assess("ذهب الولد إلى المدرسة.", "", -0.4, Q)
+    assert empty.quality == 0.0 and empty.flags == []  # the pipeline flags empty_output
+    nothing = assess("", "", None, Q)
+    assert nothing.quality is None and nothing.scores["chars_ratio"] is None
+
+
+def test_thresholds_come_from_the_config() -> None:
+    loose = QualityConfig(max_arabic_share=0.5, max_length_z=20.0, min_logprob=-5.0)
+    assert assess("قال لافروف إن روسيا لن تتدخل.", "Lavrov said Russia روسيا will not.", -0.5, loose).flags == []
+    assert assess("نعم.", "Yes, and then he said many other things that nobody had asked about.", -0.2,
+                  loose).flags == []
+    assert assess("ذهب الولد.", "The boy went.", -3.2, loose).flags == []
+    wide = QualityConfig(chars_sd=1.0)  # a wider spread: the same ratio is 2.5 sd away, no penalty beyond 1 sd
+    z = assess("نعم.", "Yes, and then he said many other things that nobody had asked about at all.", -0.2,
+               wide).scores["chars_z"]
+    assert z == pytest.approx(math.log(15.25 / 1.25), abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [("Hello مرحبا", 0.5), ("Hello", 0.0), ("2012 ...", 0.0), ("مرحبا", 1.0), ("ﻻ", 1.0)],
+)
+def test_arabic_share(text: str, share: float) -> None:
+    assert arabic_share(text) == share
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [("a b c a b c a b c", 4 / 7), ("the cat sat", 0.0), ("one two", 0.0), ("The talks, the talks, THE TALKS", 0.5)],
+)
+def test_repeat_share(text: str, share: float) -> None:
+    assert repeat_share(text) == pytest.approx(share)
+
+
+def test_sentence_reference_scores() -> None:
+    scores = sentence_reference_scores("Lavrov said Russia would not support the opposition.",
+                                       "Lavrov said that Russia will not support the Syrian opposition.")
+    assert scores == {"ref_bleu": pytest.approx(21.5961, abs=1e-4), "ref_chrf": pytest.approx(62.2945, abs=1e-4),
+                      "ref_chrfpp": pytest.approx(61.3639, abs=1e-4), "ref_ter": 30.0}  # TER: 3 edits / 10 words
+    same = sentence_reference_scores("The talks failed.", "The talks failed.")
+    assert same == pytest.approx({"ref_bleu": 100.0, "ref_chrf": 100.0, "ref_chrfpp": 100.0, "ref_ter": 0.0})
+
+
+def test_corpus_reference_scores_carry_sacrebleu_signatures() -> None:
+    scores = corpus_reference_scores(["a b c d", "the cat sat on the mat"], ["a b c d", "the cat is on the mat"])
+    assert scores["bleu"]["score"] == 53.8956 and scores["ter"]["score"] == 10.0
+    assert scores["chrf"]["score"] == 66.4727 and scores["chrf++"]["score"] == 70.4889
+    assert scores["bleu"]["signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.")
+    assert "|nw:2|" in scores["chrf++"]["signature"] and "tok:tercom" in scores["ter"]["signature"]
+
+
+def test_round_trip_chrf() -> None:
+    assert round_trip_chrf("ذهب الولد إلى المدرسة", "ذهب الولد إلى المدرسة") == 100.0
+    assert round_trip_chrf("ذهب الولد إلى المدرسة", "xyz") == 0.0

@@ -1,0 +1,158 @@
+"""Scoring against an English reference, filtering by quality, round-trip scores and the TMX round trip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import sacrebleu
+
+from mt.config import load_config
+from mt.errors import InputError
+from mt.pipeline import translate
+from mt.records import Pair
+from mt.reference import attach_references, sidecar
+from mt.writers import write_tmx
+from tests.conftest import SEED_ARTICLE, write_config
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def seed_pairs(shared_seed: Path) -> tuple[list[Pair], list[str]]:
+    """Pairs of the 12 gold Arabic sentences with the reference itself as a perfect 'translation'."""
+    ar = (shared_seed / "article-000.sentences.ar.txt").read_text(encoding="utf-8").splitlines()
+    en = (shared_seed / "article-000.en.txt").read_text(encoding="utf-8").splitlines()
+    pairs = [Pair(id=f"d:{i}", doc_id="d", index=i, ar=a, en=e, start=0, end=0, score=-0.5) for i, (a, e)
+             in enumerate(zip(ar, en))]
+    return pairs, en
+
+
+def test_every_pair_gets_its_reference_sentence(shared_seed: Path) -> None:
+    pairs, en = seed_pairs(shared_seed)
+    summary = attach_references(pairs, {"d": ("ref.txt", "\n".join(en))})
+    assert [p.ref_ids for p in pairs] == [[i] for i in range(12)]
+    assert [p.ref for p in pairs] == en
+    assert all(p.scores["ref_bleu"] == 100.0 and p.scores["ref_ter"] == 0.0 for p in pairs)
+    assert summary["beads"] == 12 and summary["pairs_without_reference"] == 0
+    assert summary["corpus"]["bleu"]["score"] == 100.0
+    assert summary["corpus"]["chrf"]["signature"].startswith("nrefs:1|case:mixed|eff:yes|nc:6|nw:0")
+
+
+def test_dropped_and_merged_reference_sentences(shared_seed: Path) -> None:
+    pairs, en = seed_pairs(shared_seed)
+    merged = en[5].rstrip(".") + ", and " + en[6][0].lower() + en[6][1:]
+    reference = "\n".join([*en[:2], *en[3:5], merged, *en[7:]])  # sentence 2 dropped, 5 and 6 merged
+    summary = attach_references(pairs, {"d": ("ref.txt", reference)})
+    assert [p.ref_ids for p in pairs] == [[0], [1], [], [2], [3], [4], [4], [5], [6], [7], [8], [9]]
+    assert pairs[2].flags == ["no_reference"] and pairs[2].ref is None
+    assert pairs[5].ref == pairs[6].ref == merged and "shared_reference" in pairs[5].flags
+    assert summary["pairs_without_reference"] == 1 and summary["beads"] == 10
+
+
+def test_reference_corpus_scores_equal_sacrebleu_on_the_aligned_text(shared_seed: Path,
+                                                                     marian_config: Path) -> None:
+    run_dir = translate(load_config(marian_config), SEED_ARTICLE, reference=shared_seed / "article-000.en.txt")
+    pairs = read_jsonl(run_dir / "pairs.jsonl")
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    ref = manifest["reference"]
+    assert ref["paths"] == {"lavrov-syrian-opposition-2012.ar": str(shared_seed / "article-000.en.txt")}
+    assert ref["sentences"] == 12
+    hyps, refs, seen = [], [], set()
+    for p in pairs:
+        assert (p["ref"] is None) == ("no_reference" in p["flags"])
+        if p["ref"] is not None and tuple(p["ref_ids"]) not in seen:
+            seen.add(tuple(p["ref_ids"]))
+            group = [q["en"] for q in pairs if q["ref_ids"] == p["ref_ids"]]
+            hyps.append(" ".join(group))
+            refs.append(p["ref"])
+    assert ref["corpus"]["bleu"]["score"] == round(sacrebleu.corpus_bleu(hyps, [refs]).score, 4)
+    assert ref["corpus"]["chrf"]["score"] == round(sacrebleu.corpus_chrf(hyps, [refs]).score, 4)
+    assert ref["corpus"]["ter"]["score"] == round(sacrebleu.corpus_ter(hyps, [refs]).score, 4)
+    scored = [p for p in pairs if p["ref"] is not None]
+    assert scored and all(p["scores"]["ref_chrf"] is not None for p in scored)
+
+
+def test_sidecar_reference_beside_a_folder_article(tmp_path: Path, marian_config: Path) -> None:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    shutil.copy(SEED_ARTICLE, folder / "a.ar.txt")
+    (folder / "a.en.txt").write_text("The spokesman denied the reports.\nHe said Russia would not interfere.\n")
+    assert sidecar(folder / "a.ar.txt") == folder / "a.en.txt" and sidecar(folder / "b.txt") == folder / "b.en.txt"
+    run_dir = translate(load_config(marian_config), folder)
+    pairs = read_jsonl(run_dir / "pairs.jsonl")
+    assert {p["doc_id"] for p in pairs} == {"a.ar"}  # a.en.txt is a reference, not an input
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["reference"]["sentences"] == 2
+    assert sorted({j for p in pairs for j in p["ref_ids"]}) == [0, 1]
+
+
+def test_reference_with_a_folder_input_is_an_error(tmp_path: Path, marian_config: Path) -> None:
+    with pytest.raises(InputError, match="--reference needs a single input file"):
+        translate(load_config(marian_config), SEED_ARTICLE.parent, reference=SEED_ARTICLE)
+
+
+def test_min_quality_moves_low_pairs_to_rejected(marian_config: Path, tmp_path: Path) -> None:
+    everything = read_jsonl(translate(load_config(marian_config), SEED_ARTICLE) / "pairs.jsonl")
+    qualities = sorted(p["quality"] for p in everything)
+    threshold = (qualities[5] + qualities[6]) / 2  # between the 6th and 7th: 6 kept, 6 rejected
+    run_dir = translate(load_config(marian_config, **{"quality.min_quality": threshold}), SEED_ARTICLE)
+    kept, rejected = read_jsonl(run_dir / "pairs.jsonl"), read_jsonl(run_dir / "rejected.jsonl")
+    assert len(kept) == len(rejected) == 6
+    assert sorted(p["id"] for p in kept + rejected) == sorted(p["id"] for p in everything)
+    assert all(p["quality"] >= threshold for p in kept)
+    assert all(p["quality"] < threshold and p["flags"][-1] == "below_min_quality" for p in rejected)
+    assert len((run_dir / "corpus.en").read_text(encoding="utf-8").splitlines()) == 6
+    assert json.loads((run_dir / "manifest.json").read_text())["counts"]["rejected"] == 6
+
+
+def test_round_trip_scores_with_a_back_translation_config(tmp_path: Path, tiny_marian: Path) -> None:
+    # The tiny model stands in for an English→Arabic one: its output is gibberish, the plumbing is real.
+    back = write_config(tmp_path / "back.yaml", name="back", model=str(tiny_marian), beam_size=1, max_new_tokens=8)
+    config = write_config(tmp_path / "fwd.yaml", name="fwd", model=str(tiny_marian), beam_size=1, max_new_tokens=8,
+                          output_dir=str(tmp_path / "out"), quality={"round_trip": "back.yaml"})
+    run_dir = translate(load_config(config), SEED_ARTICLE)
+    pairs = read_jsonl(run_dir / "pairs.jsonl")
+    assert all(0 <= p["scores"]["round_trip_chrf"] <= 100 for p in pairs)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["config"]["quality"]["round_trip"] == str(back.resolve())
+
+
+def test_tmx_parses_back_with_translate_toolkit(tmp_path: Path) -> None:
+    from lxml import etree
+    from translate.storage.tmx import tmxfile
+
+    pairs = [
+        Pair(id="d:0", doc_id="d", index=0, ar="قال: <script>alert(1)</script> & \"نعم\"", en="He said: <b>yes</b> &",
+             start=0, end=30, score=-0.51, flags=["quotes_mismatch"], reasons=["only the source has quotation marks"],
+             quality=0.42, scores={"logprob": -0.51, "chars_z": 0.3, "ref_bleu": None}, model="m"),
+        Pair(id="d:1", doc_id="d", index=1, ar="مرحبا\x01", en="Hello", start=31, end=37, score=-0.2, quality=0.8),
+    ]
+    path = tmp_path / "pairs.tmx"
+    write_tmx(path, pairs)
+    store = tmxfile(path.read_bytes(), "ar", "en")
+    assert [(u.source, u.target) for u in store.units] == [
+        ("قال: <script>alert(1)</script> & \"نعم\"", "He said: <b>yes</b> &"), ("مرحبا\ufffd", "Hello"),
+    ]
+    root = etree.parse(str(path)).getroot()
+    header = root.find("header")
+    assert root.get("version") == "1.4"
+    assert (header.get("srclang"), header.get("segtype"), header.get("creationtool")) == ("ar", "sentence", "mt")
+    assert header.get("creationtoolversion") == "0.1.0"
+    props = {p.get("type"): p.text for p in root.find("body").find("tu").findall("prop")}
+    assert props == {"x-doc-id": "d", "x-index": "0", "x-start": "0", "x-end": "30", "x-quality": "0.42",
+                     "x-score": "-0.51", "x-flags": "quotes_mismatch", "x-reasons": "only the source has quotation "
+                     "marks", "x-model": "m", "x-logprob": "-0.51", "x-chars_z": "0.3"}
+    assert root.find("body").find("tu").get("tuid") == "d:0"
+
+
+def test_run_writes_a_tmx_with_every_pair(marian_config: Path) -> None:
+    from translate.storage.tmx import tmxfile
+
+    run_dir = translate(load_config(marian_config), SEED_ARTICLE)
+    pairs = read_jsonl(run_dir / "pairs.jsonl")
+    units = tmxfile((run_dir / "pairs.tmx").read_bytes(), "ar", "en").units
+    assert [(u.source, u.target) for u in units] == [(p["ar"], p["en"]) for p in pairs]
