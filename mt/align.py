@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -78,8 +78,7 @@ def chrf(hyp: Sequence[Counter[str]], ref: Sequence[Counter[str]]) -> float:
     """sacrebleu's sentence chrF (0-100) from character n-gram counters."""
     stats: list[int] = []
     for h, r in zip(hyp, ref):
-        small, large = (h, r) if len(h) <= len(r) else (r, h)
-        matched = sum(min(c, large[g]) for g, c in small.items() if g in large)
+        matched = sum(min(h[g], r[g]) for g in h.keys() & r.keys())
         stats += [h.total(), r.total(), matched]
     return float(_CHRF._compute_f_score(stats))
 
@@ -103,12 +102,19 @@ class AlignWeights:
     many: float = 0.25  # extra cost per sentence beyond 1-1, so merges need evidence
 
 
+COARSE_BEADS: tuple[tuple[int, int], ...] = ((1, 1), (1, 0), (0, 1))
+FINE_WIDTH = 4  # the fine search's band: this many sentences either side of the coarse path
+_WORD = re.compile(r"\w{3,}")
+
+
 def align(source: Sequence[str], target: Sequence[str], translation: Sequence[str],
           band: int | None = None, weights: AlignWeights = AlignWeights(),
           use_similarity: bool = True) -> list[Bead]:
     """Align `source` sentences to `target` sentences, given `translation` (line-aligned with `source`).
 
-    With `use_similarity=False` only lengths (and numbers) count: the Gale–Church baseline.
+    With `use_similarity=False` only lengths (and numbers) count: the Gale–Church baseline. Without a `band`,
+    a long document is searched twice: a cheap coarse pass (word overlap and lengths, simple beads) in a wide
+    band around the diagonal, then the full cost in a narrow band around the coarse path.
     """
     if len(translation) != len(source):
         raise ValueError(f"the translation has {len(translation)} lines for {len(source)} source sentences")
@@ -120,7 +126,7 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
     inf = float("inf")
     width = band if band is not None else max(10, abs(n_src - n_tgt) + 8)
 
-    def in_band(i: int, j: int) -> bool:
+    def diagonal(i: int, j: int) -> bool:
         expected = i * n_tgt / n_src if n_src else 0
         return abs(j - expected) <= width
 
@@ -137,13 +143,52 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
         c = (weights.similarity * (1 - sim) + weights.length * length + weights.numbers * num) * (n + m) / 2
         return c + weights.many * (n + m - 2), sim
 
+    in_band = diagonal
+    if band is None and width > 2 * FINE_WIDTH and use_similarity:
+        src_words = [frozenset(_WORD.findall(t.lower())) for t in translation]
+        tgt_words = [frozenset(_WORD.findall(t.lower())) for t in target]
+
+        def coarse_cost(i: int, j: int, n: int, m: int) -> tuple[float, float]:
+            if n == 0 or m == 0:
+                return weights.skip, 0.0
+            a = frozenset().union(*src_words[i : i + n])
+            b = frozenset().union(*tgt_words[j : j + m])
+            sim = 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
+            length = gale_church(sum(src_lengths[i : i + n]), tgt.span_length(j, m), ratio)
+            c = ((1 - sim) + weights.length * length) * (n + m) / 2
+            return c + weights.many * (n + m - 2), sim
+
+        path = _search(n_src, n_tgt, diagonal, COARSE_BEADS, coarse_cost)
+        in_band = _corridor(path, n_src, FINE_WIDTH)
+    return _search(n_src, n_tgt, in_band, BEAD_TYPES, cost)
+
+
+def _corridor(path: list[Bead], n_src: int, width: int) -> Callable[[int, int], bool]:
+    """A band `width` sentences either side of the cells a path passes through."""
+    lo, hi = [math.inf] * (n_src + 1), [-math.inf] * (n_src + 1)
+    i = j = 0
+    for bead in path:
+        i2, j2 = i + len(bead.src), j + len(bead.tgt)
+        for k in range(i, i2 + 1):
+            lo[k], hi[k] = min(lo[k], j), max(hi[k], j2)
+        i, j = i2, j2
+
+    def inside(a: int, b: int) -> bool:
+        return lo[a] - width <= b <= hi[a] + width
+
+    return inside
+
+
+def _search(n_src: int, n_tgt: int, in_band: Callable[[int, int], bool], bead_types: Sequence[tuple[int, int]],
+            cost: Callable[[int, int, int, int], tuple[float, float]]) -> list[Bead]:
+    inf = float("inf")
     best: dict[tuple[int, int], tuple[float, tuple[int, int], float]] = {(0, 0): (0.0, (0, 0), 0.0)}
     for i in range(n_src + 1):
         for j in range(n_tgt + 1):
             if (i, j) == (0, 0) or not in_band(i, j):
                 continue
             choice = (inf, (0, 0), 0.0)
-            for n, m in BEAD_TYPES:
+            for n, m in bead_types:
                 prev = best.get((i - n, j - m))
                 if prev is None or prev[0] == inf:
                     continue
