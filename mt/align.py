@@ -143,7 +143,7 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
         c = (weights.similarity * (1 - sim) + weights.length * length + weights.numbers * num) * (n + m) / 2
         return c + weights.many * (n + m - 2), sim
 
-    in_band = diagonal
+    in_band: Callable[[int, int], bool] = diagonal
     if band is None and width > 2 * FINE_WIDTH and use_similarity:
         src_words = [frozenset(_WORD.findall(t.lower())) for t in translation]
         tgt_words = [frozenset(_WORD.findall(t.lower())) for t in target]
