@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--overwrite", action="store_true", help="delete the run folder first")
     tr.add_argument("--reference", help="an English version of the input file: its sentences are aligned with the "
                     "segments and each pair is scored against them (folders: put name.en.txt beside name.ar.txt)")
+    tr.add_argument("--encoding", help="the input files' encoding, e.g. cp1256 (default: the config's, utf-8)")
+    tr.add_argument("--errors", choices=("strict", "replace"),
+                    help="invalid bytes: strict stops with an error (default), replace goes on with U+FFFD, flagged")
+    tr.add_argument("--strip-html", action="store_true", default=None,
+                    help="the inputs are HTML: translate their visible text (default: markup is flagged)")
     tr.add_argument("--min-quality", type=float, metavar="Q",
                     help="keep pairs with quality >= Q in the outputs; the rest go to rejected.jsonl")
     tr.set_defaults(func=cmd_translate)
@@ -62,7 +67,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from mt.config import load_config
     from mt.pipeline import translate
 
-    overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality}
+    overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality,
+                 "encoding": args.encoding, "encoding_errors": args.errors, "strip_html": args.strip_html}
     config = load_config(args.config, **overrides)
     run_dir = translate(config, args.input, config_path=args.config, overwrite=args.overwrite,
                         reference=args.reference)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import hashlib
@@ -15,6 +16,7 @@ import yaml
 
 from mt.backends import BACKENDS as _BACKEND_TABLE
 from mt.errors import ConfigError
+from mt.io import ERROR_MODES
 from mt.langcodes import NLLB_CODES
 
 BACKENDS = tuple(sorted(_BACKEND_TABLE))
@@ -60,6 +62,9 @@ class Config:
     max_input_tokens: int = 200
     num_threads: int = 0
     repair_glued: bool = True
+    encoding: str = "utf-8"
+    encoding_errors: str = "strict"
+    strip_html: bool = False
     output_dir: str = "outputs"
     quality: QualityConfig = QualityConfig()
 
@@ -163,7 +168,14 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
         value = quality.get(key)
         if value is not None and not 0 <= value <= 1:
             raise ConfigError(f"{path}: key 'quality.{key}' must lie between 0 and 1, got {value}")
-    for key, choices in (("backend", BACKENDS), ("device", DEVICES), ("dtype", DTYPES)):
+    if "encoding" in data:
+        try:
+            codecs.lookup(data["encoding"])
+        except LookupError:
+            raise ConfigError(f"{path}: key 'encoding' has unknown encoding {data['encoding']!r}; use a Python "
+                              "codec name such as utf-8 or cp1256") from None
+    for key, choices in (("backend", BACKENDS), ("device", DEVICES), ("dtype", DTYPES),
+                         ("encoding_errors", ERROR_MODES)):
         if key in data and data[key] not in choices:
             raise ConfigError(f"{path}: key '{key}' has bad value {data[key]!r}; valid choices: {', '.join(choices)}")
     for key in ("beam_size", "max_new_tokens", "max_batch_tokens", "max_input_tokens"):

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
+import html
+import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 from mt.errors import InputError
 from mt.records import Document
+
+ERROR_MODES = ("strict", "replace")
+# Tags, comments and character references that mark pasted HTML or XML.
+MARKUP = re.compile(
+    r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<!--.*?-->|&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});", re.S
+)
 
 
 def input_files(path: str | Path) -> list[Path]:
@@ -20,24 +30,73 @@ def input_files(path: str | Path) -> list[Path]:
         if not files:
             raise InputError(f"input folder '{path}' holds no .txt files")
         return files
+    if not path.is_file():
+        raise InputError(f"input '{path}' is neither a file nor a folder")
     return [path]
 
 
-def read_text(path: Path) -> str:
-    """A file's text: UTF-8 (a leading BOM dropped); invalid bytes or binary content are errors."""
+def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """A file's text, a leading BOM dropped and CRLF/CR line ends made LF. Invalid bytes are an error naming
+    the byte offset unless `errors="replace"` (they become U+FFFD); NUL bytes always are (binary content)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"unknown encoding '{encoding}'; use a Python codec name such as utf-8 or cp1256") from None
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"input '{path}' cannot be read: {exc.strerror or exc}") from None
     nul = data.find(b"\x00")
-    if nul >= 0:
+    if nul >= 0 and not encoding.lower().replace("-", "").startswith("utf16"):
         raise InputError(f"input '{path}' holds a NUL byte at byte offset {nul}: it looks binary, not text")
+    is_utf8 = codecs.lookup(encoding).name == "utf-8"
+    codec, shown = ("utf-8-sig", "UTF-8") if is_utf8 else (encoding, encoding)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(codec, errors=errors)
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"input '{path}' is not valid UTF-8 at byte offset {exc.start}; convert it to UTF-8 first"
+            f"input '{path}' is not valid {shown} at byte offset {exc.start}; convert it, or pass "
+            "--encoding (e.g. cp1256) or --errors replace"
         ) from None
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _TextExtractor(HTMLParser):
+    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "title", "blockquote", "section",
+              "article", "header", "footer", "td", "th", "ul", "ol", "table"}
+    SKIP = {"script", "style", "noscript", "template"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def strip_html(text: str) -> str:
+    """Visible text of HTML: tags removed (block tags become line breaks), scripts and styles dropped,
+    character references decoded, runs of blank lines collapsed."""
+    parser = _TextExtractor()
+    parser.feed(text)
+    parser.close()
+    out = html.unescape("".join(parser.parts))
+    out = re.sub(r"[ \t]+\n", "\n", out)
+    return re.sub(r"\n{3,}", "\n\n", out).strip("\n")
 
 
 def doc_id_for(path: Path, root: Path) -> str:
@@ -45,7 +104,10 @@ def doc_id_for(path: Path, root: Path) -> str:
     return rel.with_suffix("").as_posix() if rel.suffix == ".txt" else rel.as_posix()
 
 
-def read_documents(path: str | Path) -> Iterator[Document]:
+def read_documents(path: str | Path, encoding: str = "utf-8", errors: str = "strict",
+                   html_to_text: bool = False) -> Iterator[Document]:
     root = Path(path)
     for file in input_files(root):
-        yield Document(doc_id=doc_id_for(file, root), text=read_text(file), source=str(file))
+        text = read_text(file, encoding, errors)
+        yield Document(doc_id=doc_id_for(file, root), text=strip_html(text) if html_to_text else text,
+                       source=str(file))

@@ -6,15 +6,17 @@ import logging
 import shutil
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mt.backends import Translator, load_translator
 from mt.batching import translate_all
+from mt.checkpoint import Checkpoint
 from mt.config import Config
 from mt.errors import InputError, MtError
-from mt.io import read_documents
+from mt.io import MARKUP, read_documents
 from mt.manifest import build_manifest
 from mt.quality import assess, round_scores, round_trip_chrf
 from mt.records import Document, Hypothesis, Pair, Segment
@@ -42,6 +44,7 @@ class Unit:
     index: int
     segment: Segment
     pieces: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (flag, reason) found before translation
 
 
 def translate(config: Config, input_path: str | Path, *, config_path: str = "CONFIG", overwrite: bool = False,
@@ -54,24 +57,35 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    docs = list(read_documents(input_path))
+    docs = list(read_documents(input_path, config.encoding, config.encoding_errors, config.strip_html))
     references = find_references(docs, input_path, reference)
     units = [unit for doc in docs for unit in segment_document(doc, config)]
     if not units:
         raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
+    empty = sorted({d.doc_id for d in docs} - {u.doc_id for u in units})
+    if empty:
+        log.warning("%d input file(s) hold no text and give no pairs: %s", len(empty), ", ".join(empty[:5]))
     timings["read_segment_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     translator = translator or load_translator(config, config_path)
     timings["load_model_s"] = time.perf_counter() - clock
 
+    run_dir = prepare_run_dir(config, overwrite)
     clock = time.perf_counter()
     for unit in units:
         unit.pieces = model_pieces(unit.segment.text, translator)
     texts = [p for unit in units for p in unit.pieces]
-    with _progress(len(texts)) as bar:
-        hyps = translate_all(texts, translator.translate_batch, translator.count_tokens,
-                             config.max_batch_tokens, bar.update)
+    checkpoint = Checkpoint(run_dir, config.config_hash())
+    try:
+        done = checkpoint.load()
+        if done:
+            log.info("resuming: %d translations found in %s", len(done), checkpoint.path)
+        with _progress(len(texts)) as bar:
+            hyps = translate_all(texts, translator.translate_batch, translator.count_tokens,
+                                 config.max_batch_tokens, bar.update, done=done, on_batch=checkpoint.save)
+    finally:
+        checkpoint.close()
     pairs = make_pairs(units, hyps, translator.model_id)
     timings["translate_s"] = time.perf_counter() - clock
 
@@ -84,11 +98,12 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     pairs, rejected = filter_pairs(pairs, config.quality.min_quality)
     timings["score_s"] = time.perf_counter() - clock
 
-    run_dir = prepare_run_dir(config, overwrite)
     clock = time.perf_counter()
     manifest = build_manifest(config, translator, docs, pairs, texts, timings, run_dir)
     manifest["counts"]["rejected"] = len(rejected) if config.quality.min_quality is not None else None
     manifest["reference"] = reference_summary
+    manifest["counts"]["empty_documents"] = len(empty)
+    manifest["counts"]["resumed_translations"] = len(done)
     write_jsonl(run_dir / "pairs.jsonl", pairs)
     if config.quality.min_quality is not None:
         write_jsonl(run_dir / "rejected.jsonl", rejected)
@@ -103,8 +118,30 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
 
 
 def segment_document(doc: Document, config: Config) -> list[Unit]:
-    segments = split_sentences(doc.text, repair_glued=config.repair_glued)
-    return [Unit(doc.doc_id, i, seg) for i, seg in enumerate(segments)]
+    units = []
+    for i, seg in enumerate(split_sentences(doc.text, repair_glued=config.repair_glued)):
+        unit = Unit(doc.doc_id, i, seg)
+        if MARKUP.search(seg.text):
+            unit.notes.append(("markup", "looks like HTML/XML markup; translated as text (--strip-html extracts the "
+                                         "visible text)"))
+        script = dominant_script(seg.text)
+        if script not in (None, "ARABIC"):
+            unit.notes.append(("not_arabic", f"the text is mostly {script.title()} script, not Arabic"))
+        if "\ufffd" in seg.text:
+            unit.notes.append(("invalid_bytes", f"holds U+FFFD where the input had bytes invalid in {config.encoding}"))
+        units.append(unit)
+    return units
+
+
+def dominant_script(text: str) -> str | None:
+    """The Unicode script (first word of the character names: ARABIC, LATIN, CYRILLIC, CJK ...) of most of
+    the letters; None when there are no letters."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            script = unicodedata.name(ch, "UNKNOWN").split(" ")[0]
+            counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else None
 
 
 def model_pieces(text: str, translator: Translator) -> list[str]:
@@ -123,17 +160,21 @@ def make_pairs(units: list[Unit], hyps: list[Hypothesis], model_id: str) -> list
     for unit in units:
         parts = hyps[pos : pos + len(unit.pieces)]
         pos += len(unit.pieces)
-        flags = list(unit.segment.flags)
+        notes = [(f, FLAG_REASONS.get(f, f)) for f in unit.segment.flags] + unit.notes
         if not unit.pieces:
-            flags.append("nothing_to_translate")
+            notes.append(("nothing_to_translate", FLAG_REASONS["nothing_to_translate"]))
         if len(unit.pieces) > 1:
-            flags.append("split_for_model")
+            notes.append(("split_for_model", FLAG_REASONS["split_for_model"]))
         en = " ".join(h.text for h in parts if h.text)
-        if unit.pieces and not en:
-            flags.append("empty_output")
-        reasons = [FLAG_REASONS.get(f, f) for f in flags]
-        tokens = sum(h.n_tokens for h in parts)
-        score = sum(h.score * h.n_tokens for h in parts) / tokens if tokens else None
+        failed = sum(h.error is not None for h in parts)
+        if failed:
+            notes.append(("out_of_memory", f"{failed} of {len(parts)} piece(s) ran out of memory even when "
+                                           "translated alone"))
+        elif unit.pieces and not en:
+            notes.append(("empty_output", FLAG_REASONS["empty_output"]))
+        flags, reasons = [f for f, _ in notes], [r for _, r in notes]
+        tokens = sum(h.n_tokens for h in parts if h.error is None)
+        score = sum(h.score * h.n_tokens for h in parts if h.error is None) / tokens if tokens else None
         pairs.append(
             Pair(
                 id=f"{unit.doc_id}:{unit.index}", doc_id=unit.doc_id, index=unit.index, ar=unit.segment.text,

@@ -26,11 +26,13 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Hypothesis:
-    """One model output: the text, its mean log-probability per token and its token count."""
+    """One model output: the text, its mean log-probability per token and its token count. `error` names a
+    fault (e.g. `out_of_memory`) when there is no output."""
 
     text: str
     score: float
     n_tokens: int
+    error: str | None = None
 
 
 @dataclass(slots=True)

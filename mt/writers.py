@@ -161,7 +161,7 @@ def dataset_card(features: Any, manifest: dict[str, Any]) -> str:
         + f" (revision `{model['revision'] or 'local'}`): {counts['pairs']} pairs from"
         + f" {counts['documents']} document(s), {counts['flagged']} flagged.\n\n"
         + "```python\nimport datasets\n"
-        + f'ds = datasets.load_dataset("{manifest["run_dir"]}")\n```\n\n'
+        + f'ds = datasets.load_dataset("path/to/{manifest["run"]}")  # this folder\n```\n\n'
         + "Each row: `translation` (`ar`, `en`), `id` (`doc_id:index`), `start`/`end` (character offsets of the"
         + " Arabic sentence in its document), `score` (mean log-probability per output token), `quality` (combined"
         + " quality estimate in [0, 1]), `scores` (every check, see the `mt` README), `flags` and `reasons`"

@@ -88,25 +88,6 @@ def test_user_mistakes_get_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Ca
         assert fragment in err
 
 
-@pytest.mark.parametrize(
-    ("content", "fragment"),
-    [
-        (b"", "holds no text to translate"),
-        (b"  \n\t\n", "holds no text to translate"),
-        (b"\xd9\x86\xd9\x81\xff\xfe", "not valid UTF-8 at byte offset 4"),
-        (b"abc\x00def", "NUL byte at byte offset 3"),
-    ],
-    ids=["empty", "whitespace", "invalid-utf8", "binary"],
-)
-def test_bad_input_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], marian_config: Path,
-                         content: bytes, fragment: str) -> None:
-    path = tmp_path / "in.txt"
-    path.write_bytes(content)
-    code = main(["translate", "--config", str(marian_config), "--input", str(path)])
-    err = capsys.readouterr().err
-    assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1
-
-
 def test_segment_command_text_and_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["segment", str(SEED_ARTICLE)]) == 0
     lines = capsys.readouterr().out.splitlines()

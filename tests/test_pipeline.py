@@ -99,7 +99,8 @@ def test_run_folder_is_named_after_config_and_hash(seed_run: Path) -> None:
     manifest = json.loads((seed_run / "manifest.json").read_text())
     assert seed_run.name == f"tiny-marian-{manifest['config_hash']}"
     assert sorted(p.name for p in seed_run.iterdir()) == [
-        "README.md", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl", "pairs.tmx", "pairs.tsv",
+        "README.md", "checkpoint.sqlite", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl",
+        "pairs.tmx", "pairs.tsv",
     ]
 
 

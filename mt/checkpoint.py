@@ -1,0 +1,56 @@
+"""A run's translations, saved batch by batch so that a killed run resumes where it stopped.
+
+SQLite in the run folder (`checkpoint.sqlite`): one committed transaction per batch, so a crash at any moment
+leaves every finished batch and nothing half-written. Keyed by the text the model read; the run folder is
+keyed by the config hash, and the checkpoint records that hash too.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from mt.errors import MtError
+from mt.records import Hypothesis
+
+FILE = "checkpoint.sqlite"
+
+
+class Checkpoint:
+    def __init__(self, run_dir: Path, config_hash: str) -> None:
+        self.path = run_dir / FILE
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS translations (source TEXT PRIMARY KEY, text TEXT NOT NULL, "
+                            "score REAL NOT NULL, n_tokens INTEGER NOT NULL)")
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'config_hash'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise MtError(f"checkpoint '{self.path}' cannot be used ({exc}); run again with --overwrite") from None
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('config_hash', ?)", (config_hash,))
+        elif row[0] != config_hash:
+            raise MtError(f"checkpoint '{self.path}' belongs to config {row[0]}, not {config_hash}; "
+                          "run again with --overwrite")
+
+    def load(self) -> dict[str, Hypothesis]:
+        rows = self.db.execute("SELECT source, text, score, n_tokens FROM translations")
+        return {source: Hypothesis(text, score, n_tokens) for source, text, score, n_tokens in rows}
+
+    def save(self, sources: Sequence[str], hyps: Iterable[Hypothesis]) -> None:
+        """Store one batch in one transaction; failed hypotheses are not stored, so a rerun retries them."""
+        rows = [(s, h.text, h.score, h.n_tokens) for s, h in zip(sources, hyps) if h.error is None
+                and math.isfinite(h.score)]
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)", rows)
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM translations").fetchone()[0])
+
+    def close(self) -> None:
+        self.db.close()
