@@ -26,11 +26,12 @@ translate:
 test:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd and sentencex, and the
-# aligner's F1 on a gold set made from the seed article.
+# Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd and sentencex, the
+# aligner's F1 on a gold set made from the seed article, and translation speed (writes benchmarks/results.json).
 bench:
 	$(BIN)/python benchmarks/segmentation.py
 	$(BIN)/python benchmarks/alignment.py
+	$(BIN)/python benchmarks/speed.py
 
 lint:
 	$(BIN)/ruff check mt tests

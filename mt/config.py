@@ -22,6 +22,8 @@ from mt.langcodes import NLLB_CODES
 BACKENDS = tuple(sorted(_BACKEND_TABLE))
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
+COMPUTE_TYPES = ("auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float32", "float16",
+                 "bfloat16")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # Fields that say where a run is written, not what it computes: they stay out of the config hash.
 _PLACE_FIELDS = ("output_dir",)
@@ -61,6 +63,9 @@ class Config:
     max_batch_tokens: int = 4096
     max_input_tokens: int = 200
     num_threads: int = 0
+    compute_type: str = "auto"
+    inter_threads: int = 1
+    intra_threads: int = 0
     repair_glued: bool = True
     encoding: str = "utf-8"
     encoding_errors: str = "strict"
@@ -175,14 +180,15 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
             raise ConfigError(f"{path}: key 'encoding' has unknown encoding {data['encoding']!r}; use a Python "
                               "codec name such as utf-8 or cp1256") from None
     for key, choices in (("backend", BACKENDS), ("device", DEVICES), ("dtype", DTYPES),
-                         ("encoding_errors", ERROR_MODES)):
+                         ("encoding_errors", ERROR_MODES), ("compute_type", COMPUTE_TYPES)):
         if key in data and data[key] not in choices:
             raise ConfigError(f"{path}: key '{key}' has bad value {data[key]!r}; valid choices: {', '.join(choices)}")
-    for key in ("beam_size", "max_new_tokens", "max_batch_tokens", "max_input_tokens"):
+    for key in ("beam_size", "max_new_tokens", "max_batch_tokens", "max_input_tokens", "inter_threads"):
         if key in data and data[key] <= 0:
             raise ConfigError(f"{path}: key '{key}' must be a positive integer, got {data[key]}")
-    if data.get("num_threads", 0) < 0:
-        raise ConfigError(f"{path}: key 'num_threads' must be 0 (library default) or positive")
+    for key in ("num_threads", "intra_threads"):
+        if data.get(key, 0) < 0:
+            raise ConfigError(f"{path}: key '{key}' must be 0 (library default) or positive")
     if not _NAME_RE.match(data["name"]):
         raise ConfigError(
             f"{path}: key 'name' has bad value {data['name']!r}; use letters, digits, '.', '_' and '-' only "

@@ -33,7 +33,7 @@ def signature(config: Config, revision: str | None, versions: dict[str, str]) ->
         [
             f"mt:{versions['mt']}",
             f"model:{config.model}@{revision or 'local'}",
-            f"backend:{config.backend}",
+            f"backend:{config.backend}" + (f"-{config.compute_type}" if config.backend == "ct2" else ""),
             f"beam:{config.beam_size}",
             f"maxnew:{config.max_new_tokens}",
             f"maxin:{config.max_input_tokens}",

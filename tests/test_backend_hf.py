@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -90,5 +91,22 @@ def test_unknown_backend_lists_the_available_ones() -> None:
     from mt.config import Config
 
     config = Config(name="x", model="m/m", backend="ct3")
-    with pytest.raises(ConfigError, match="unknown backend 'ct3'; available: hf"):
+    with pytest.raises(ConfigError, match="unknown backend 'ct3'; available: ct2, hf"):
         load_translator(config)
+
+
+@pytest.mark.parametrize("fixture", ["marian_config", "nllb_config"])
+def test_beam_search_without_reordering_the_encoder_cache_is_exact(fixture: str,
+                                                                   request: pytest.FixtureRequest) -> None:
+    """BeamCache skips reordering the cross-attention cache: the same beams as transformers' own cache."""
+    import torch
+
+    translator = load_translator(load_config(request.getfixturevalue(fixture)))
+    texts = [*SENTENCES, "وكانت وكالة أنباء تركية قد ذكرت أن لافروف سيلتقي المعارضة السورية في اسطنبول"]
+    inputs = translator.tokenizer(texts, return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        plain = translator.model.generate(**inputs, num_beams=4, max_new_tokens=12,
+                                          forced_bos_token_id=translator.forced_bos, do_sample=False)
+    expected = [translator.tokenizer.decode(row[1:], skip_special_tokens=True).strip() for row in plain.tolist()]
+    translator.config = dataclasses.replace(translator.config, beam_size=4)
+    assert [h.text for h in translator.translate_batch(texts)] == expected

@@ -17,7 +17,8 @@ SHIPPED = sorted((ROOT / "configs").glob("*.yaml"))
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_configs_load(path: Path) -> None:
     config = load_config(path)
-    assert config.backend == "hf" and config.src_lang == "arb_Arab" and config.tgt_lang == "eng_Latn"
+    assert config.backend == ("ct2" if path.stem.endswith("-ct2") else "hf")
+    assert config.src_lang == "arb_Arab" and config.tgt_lang == "eng_Latn"
 
 
 def test_shipped_models() -> None:
@@ -27,6 +28,9 @@ def test_shipped_models() -> None:
     assert models["nllb-200-distilled-600m.yaml"] == "facebook/nllb-200-distilled-600M"
     assert models["nllb-200-distilled-1.3b.yaml"] == "facebook/nllb-200-distilled-1.3B"
     assert models["nllb-200-3.3b.yaml"] == "facebook/nllb-200-3.3B"
+    assert models["opus-mt-ar-en-ct2.yaml"] == "Helsinki-NLP/opus-mt-ar-en"
+    assert models["nllb-200-distilled-600m-ct2.yaml"] == "facebook/nllb-200-distilled-600M"
+    assert load_config(ROOT / "configs" / "opus-mt-ar-en-ct2.yaml").compute_type == "int8"
 
 
 BAD = [
@@ -34,7 +38,10 @@ BAD = [
     ({"beam_size": "4"}, "key 'beam_size' must be of type int, got str '4'"),
     ({"beam_size": True}, "key 'beam_size' must be of type int, got bool True"),
     ({"repair_glued": "yes"}, "key 'repair_glued' must be of type bool"),
-    ({"backend": "ct3"}, "key 'backend' has bad value 'ct3'; valid choices: hf"),
+    ({"backend": "ct3"}, "key 'backend' has bad value 'ct3'; valid choices: ct2, hf"),
+    ({"compute_type": "int4"}, "key 'compute_type' has bad value 'int4'; valid choices: auto, int8, int8_float32"),
+    ({"inter_threads": 0}, "key 'inter_threads' must be a positive integer, got 0"),
+    ({"intra_threads": -1}, "key 'intra_threads' must be 0 (library default) or positive"),
     ({"device": "gpu"}, "key 'device' has bad value 'gpu'; valid choices: auto, cpu, cuda, mps"),
     ({"dtype": "int4"}, "key 'dtype' has bad value 'int4'; valid choices: auto, float32, float16, bfloat16"),
     ({"beam_size": 0}, "key 'beam_size' must be a positive integer, got 0"),

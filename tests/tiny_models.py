@@ -14,27 +14,35 @@ TINY_DIMS: dict = {
 }
 
 
-def train_sentencepiece(text: str, prefix: Path, vocab_size: int = 300) -> Path:
+def train_sentencepiece(text: str, prefix: Path, vocab_size: int = 300, marian: bool = False) -> Path:
+    """A unigram SentencePiece model. `marian`: OPUS-MT's layout (`</s>` 0, `<unk>` 1, no pad piece: Marian
+    appends `<pad>` as the last id); otherwise pad 0, unk 1, eos 2 as fairseq/NLLB."""
     import sentencepiece as spm
 
+    ids = {"pad_id": -1, "eos_id": 0, "unk_id": 1} if marian else {"pad_id": 0, "unk_id": 1, "eos_id": 2}
     lines = [line for line in text.splitlines() if line.strip()]
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(lines * 3), model_prefix=str(prefix), vocab_size=vocab_size, model_type="unigram",
-        character_coverage=1.0, pad_id=0, unk_id=1, eos_id=2, bos_id=-1, hard_vocab_limit=False, minloglevel=2,
+        character_coverage=1.0, bos_id=-1, hard_vocab_limit=False, minloglevel=2, **ids,
     )
     return prefix.with_suffix(".model")
 
 
-def build_marian(text: str, out: Path, seed: int = 0) -> Path:
-    """A 1+1-layer MarianMT with a MarianTokenizer over a SentencePiece model trained on `text`."""
+def build_marian(text: str, out: Path, seed: int = 0, dims: dict | None = None, vocab_size: int = 300,
+                 model_vocab: int | None = None) -> Path:
+    """A 1+1-layer MarianMT (or `dims`) with a MarianTokenizer over a SentencePiece model trained on `text`;
+    `model_vocab` pads the vocabulary with unused tokens to that size, as large as a real model's."""
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 
     out.mkdir(parents=True, exist_ok=True)
-    sp = train_sentencepiece(text, out / "sp")
+    sp = train_sentencepiece(text, out / "sp", vocab_size=vocab_size, marian=True)
     for name in ("source.spm", "target.spm"):
         shutil.copy(sp, out / name)
     vocab = {line.split("\t")[0]: i for i, line in enumerate(sp.with_suffix(".vocab").read_text().splitlines())}
+    if model_vocab:
+        vocab.update({f"<unused{k}>": k for k in range(len(vocab), model_vocab - 1)})
+    vocab["<pad>"] = len(vocab)  # as in OPUS-MT: the pad (and decoder start) token is the last id
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
     for leftover in (sp, sp.with_suffix(".vocab")):
         leftover.unlink()
@@ -42,7 +50,7 @@ def build_marian(text: str, out: Path, seed: int = 0) -> Path:
                           vocab=str(out / "vocab.json"), source_lang="ar", target_lang="en", model_max_length=64)
     tok.save_pretrained(out)
     cfg = MarianConfig(
-        vocab_size=len(vocab), **TINY_DIMS, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+        vocab_size=len(vocab), **(dims or TINY_DIMS), pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
         decoder_start_token_id=tok.pad_token_id,
         forced_eos_token_id=tok.eos_token_id,
     )

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from mt.records import Hypothesis
 
 # name -> "module:class"; the class is called with (config, config_path).
-BACKENDS = {"hf": "mt.backends.hf:HFTranslator"}
+BACKENDS = {"hf": "mt.backends.hf:HFTranslator", "ct2": "mt.backends.ct2:CT2Translator"}
 
 
 class Translator(Protocol):
