@@ -10,8 +10,11 @@ TORCH_INDEX ?=
 CONFIG ?= configs/default.yaml
 INPUT ?= seeds
 PYTEST_ARGS ?=
+COMPARE ?= configs/compare-default.yaml
+# The reference for `make compare`: the seed article's English translation where ../shared has it.
+REFERENCE ?= $(wildcard ../shared/data/seed/article-000.en.txt)
 
-.PHONY: install translate test test-all lint bench clean
+.PHONY: install translate compare test test-all lint bench clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +24,9 @@ install:
 
 translate:
 	$(BIN)/mt translate --config $(CONFIG) --input $(INPUT)
+
+compare:
+	$(BIN)/mt compare $(COMPARE) --input $(INPUT) $(if $(REFERENCE),--reference $(REFERENCE))
 
 # The default suite (slow tests included); `make test PYTEST_ARGS="-m 'not slow'"` for the quick part.
 test:

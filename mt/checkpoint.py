@@ -37,8 +37,18 @@ class Checkpoint:
             raise MtError(f"checkpoint '{self.path}' belongs to config {row[0]}, not {config_hash}; "
                           "run again with --overwrite")
 
-    def load(self) -> dict[str, Hypothesis]:
-        rows = self.db.execute("SELECT source, text, score, n_tokens FROM translations")
+    def load(self, sources: Sequence[str] | None = None) -> dict[str, Hypothesis]:
+        """The stored translations of `sources` (all of them when None)."""
+        if sources is None:
+            rows = list(self.db.execute("SELECT source, text, score, n_tokens FROM translations"))
+        else:
+            distinct = list(dict.fromkeys(sources))
+            rows = []
+            for k in range(0, len(distinct), 500):
+                part = distinct[k : k + 500]
+                marks = ",".join("?" * len(part))
+                rows += self.db.execute(f"SELECT source, text, score, n_tokens FROM translations WHERE source IN "
+                                        f"({marks})", part).fetchall()
         return {source: Hypothesis(text, score, n_tokens) for source, text, score, n_tokens in rows}
 
     def save(self, sources: Sequence[str], hyps: Iterable[Hypothesis]) -> None:

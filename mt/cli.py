@@ -24,9 +24,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("translate", help="segment and translate a file or folder of .txt files")
     tr.add_argument("--config", default="configs/default.yaml", help="YAML config (default: %(default)s)")
-    tr.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them")
+    tr.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them; a .jsonl or .parquet "
+                    "corpus of {id, text} rows; a saved Hugging Face dataset folder, or hf:NAME")
+    tr.add_argument("--input-column", default="text", help="the text column of a corpus input (default: text)")
+    tr.add_argument("--id-column", default="id", help="the id column of a corpus input (default: id; the row "
+                    "number when absent)")
+    tr.add_argument("--split", default="train", help="the split of a Hugging Face dataset (default: train)")
     tr.add_argument("--output-dir", help="folder for run folders (overrides the config's output_dir)")
     tr.add_argument("--overwrite", action="store_true", help="delete the run folder first")
+    tr.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="local: this process (default); ray: a Ray Data pipeline (pip install 'mt[ray]')")
+    tr.add_argument("--ray-address", help="join this Ray cluster (e.g. ray://head:10001 or auto); default: start "
+                    "a local Ray runtime")
+    tr.add_argument("--num-workers", type=int, default=2, help="Ray: translation actors (default: 2)")
+    tr.add_argument("--gpus-per-worker", type=float, default=0, help="Ray: GPUs per actor (default: 0)")
     tr.add_argument("--reference", help="an English version of the input file: its sentences are aligned with the "
                     "segments and each pair is scored against them (folders: put name.en.txt beside name.ar.txt)")
     tr.add_argument("--encoding", help="the input files' encoding, e.g. cp1256 (default: the config's, utf-8)")
@@ -57,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--output", help="write here instead of standard output")
     al.set_defaults(func=cmd_align)
 
+    cmp = sub.add_parser("compare", help="run several configs on the same input and compare them")
+    cmp.add_argument("configs", nargs="+", metavar="CONFIG",
+                     help="model configs (the first is the baseline), or a compare file listing them (systems:)")
+    cmp.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them")
+    cmp.add_argument("--reference", help="an English reference: one line per segment, or a free document that is "
+                     "aligned first")
+    cmp.add_argument("--output", help="folder for the comparison (default: <output_dir>/compare-<name>)")
+    cmp.add_argument("--name", help="name of the comparison (default: the compare file's, or the systems')")
+    cmp.add_argument("--overwrite", action="store_true", help="translate again even where a run exists")
+    cmp.set_defaults(func=cmd_compare)
+
     dl = sub.add_parser("download", help="fetch a config's model into the Hugging Face cache")
     dl.add_argument("config", help="YAML config naming the model")
     dl.set_defaults(func=cmd_download)
@@ -66,12 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_translate(args: argparse.Namespace) -> int:
     from mt.config import load_config
     from mt.pipeline import translate
+    from mt.sources import open_source
 
     overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality,
                  "encoding": args.encoding, "encoding_errors": args.errors, "strip_html": args.strip_html}
     config = load_config(args.config, **overrides)
-    run_dir = translate(config, args.input, config_path=args.config, overwrite=args.overwrite,
-                        reference=args.reference)
+    source = open_source(args.input, text_column=args.input_column, id_column=args.id_column, split=args.split,
+                         encoding=config.encoding, errors=config.encoding_errors, html=config.strip_html)
+    if args.engine == "ray":
+        from mt.engine_ray import translate_ray
+
+        run_dir = translate_ray(config, source, config_path=args.config, overwrite=args.overwrite,
+                                address=args.ray_address, num_workers=args.num_workers,
+                                gpus_per_worker=args.gpus_per_worker, reference=args.reference)
+    else:
+        run_dir = translate(config, args.input, config_path=args.config, overwrite=args.overwrite,
+                            reference=args.reference, source=source)
     print(run_dir)
     return 0
 
@@ -157,6 +189,16 @@ def _machine_translation(config_path: str, source: list[str]) -> list[str]:
 
     config = load_config(config_path)
     return translate_lines(load_translator(config, config_path), source, config.max_batch_tokens)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from mt.compare import compare
+
+    out = compare(args.configs, args.input, reference=args.reference, output=args.output, name=args.name,
+                  overwrite=args.overwrite)
+    sys.stdout.write((out / "table.md").read_text(encoding="utf-8"))
+    print(out)
+    return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import platform
 from collections import Counter
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from mt import __version__
 from mt.config import Config
+from mt.quality import corpus_reference_scores
 from mt.records import Document, Pair
 
 SEGMENTER_VERSION = "1"
@@ -46,11 +48,85 @@ def signature(config: Config, revision: str | None, versions: dict[str, str]) ->
     )
 
 
-def build_manifest(config: Config, translator: Any, docs: list[Document], pairs: list[Pair], texts: list[str],
-                   timings: dict[str, float], run_dir: Path) -> dict[str, Any]:
+@dataclass
+class RunStats:
+    """What a run counted, kept per chunk (in the shard's stats file) and merged."""
+
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    units: int = 0
+    pairs: int = 0
+    rejected: int = 0
+    model_inputs: int = 0
+    unique_model_inputs: int = 0
+    split_for_model: int = 0
+    flagged: int = 0
+    flags: Counter[str] = field(default_factory=Counter)
+    quality_sum: float = 0.0
+    quality_n: int = 0
+    output_tokens: int = 0
+    resumed_translations: int = 0
+    empty_documents: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    reference: dict[str, Any] | None = None
+
+    def add(self, docs: list[Document], units: list[Any], texts: list[str], hyps: list[Any], kept: list[Pair],
+            rejected: list[Pair], resumed: int) -> None:
+        with_units = {u.doc_id for u in units}
+        self.inputs += [{"doc_id": d.doc_id, "path": d.source, "chars": len(d.text),
+                         "sha256": hashlib.sha256(d.text.encode("utf-8")).hexdigest()} for d in docs]
+        self.empty_documents += sum(d.doc_id not in with_units for d in docs)
+        self.units += len(units)
+        self.pairs += len(kept)
+        self.rejected += len(rejected)
+        self.model_inputs += len(texts)
+        self.unique_model_inputs += len(set(texts))
+        self.split_for_model += sum("split_for_model" in p.flags for p in kept)
+        self.flagged += sum(bool(p.flags) for p in kept)
+        self.flags.update(f for p in kept for f in p.flags)
+        qualities = [p.quality for p in kept if p.quality is not None]
+        self.quality_sum += sum(qualities)
+        self.quality_n += len(qualities)
+        self.output_tokens += sum(h.n_tokens for h in hyps)
+        self.resumed_translations += resumed
+
+    def add_reference(self, summary: dict[str, Any]) -> None:
+        if self.reference is None:
+            self.reference = {"paths": {}, "documents": 0, "sentences": 0, "beads": 0, "pairs_without_reference": 0,
+                              "reference_sentences_unaligned": 0, "hyps": [], "refs": []}
+        for key, value in summary.items():
+            if key == "paths":
+                self.reference["paths"].update(value)
+            else:
+                self.reference[key] += value
+
+    def merge(self, other: dict[str, Any]) -> None:
+        for key, value in other.items():
+            if key == "flags":
+                self.flags.update(value)
+            elif key == "timings":
+                for name, seconds in value.items():
+                    self.timings[name] = self.timings.get(name, 0.0) + seconds
+            elif key == "reference":
+                if value is not None:
+                    self.add_reference(value)
+            else:
+                setattr(self, key, getattr(self, key) + value)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data["flags"], data["timings"] = dict(self.flags), dict(self.timings)
+        return data
+
+
+def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Path) -> dict[str, Any]:
     versions = package_versions()
     revision = getattr(translator, "revision", None)
-    translate_s = timings.get("translate_s", 0.0)
+    translate_s = stats.timings.get("translate_s", 0.0)
+    reference = None
+    if stats.reference is not None:
+        reference = {k: v for k, v in stats.reference.items() if k not in ("hyps", "refs")}
+        hyps, refs = stats.reference["hyps"], stats.reference["refs"]
+        reference["corpus"] = corpus_reference_scores(hyps, refs) if hyps else None
     return {
         "run": run_dir.name,
         "run_dir": run_dir.as_posix(),
@@ -66,28 +142,24 @@ def build_manifest(config: Config, translator: Any, docs: list[Document], pairs:
         },
         "packages": versions,
         "signature": signature(config, revision, versions),
-        "inputs": [
-            {
-                "doc_id": d.doc_id,
-                "path": d.source,
-                "chars": len(d.text),
-                "sha256": hashlib.sha256(d.text.encode("utf-8")).hexdigest(),
-            }
-            for d in docs
-        ],
+        "inputs": stats.inputs,
         "counts": {
-            "documents": len(docs),
-            "pairs": len(pairs),
-            "model_inputs": len(texts),
-            "unique_model_inputs": len(set(texts)),
-            "split_for_model": sum("split_for_model" in p.flags for p in pairs),
-            "flagged": sum(bool(p.flags) for p in pairs),
-            "flags": dict(sorted(Counter(f for p in pairs for f in p.flags).items())),
-            "mean_quality": round(sum(qs) / len(qs), 4) if (qs := [p.quality for p in pairs
-                                                                  if p.quality is not None]) else None,
+            "documents": len(stats.inputs),
+            "empty_documents": stats.empty_documents,
+            "pairs": stats.pairs,
+            "rejected": stats.rejected if config.quality.min_quality is not None else None,
+            "model_inputs": stats.model_inputs,
+            "unique_model_inputs": stats.unique_model_inputs,
+            "resumed_translations": stats.resumed_translations,
+            "output_tokens": stats.output_tokens,
+            "split_for_model": stats.split_for_model,
+            "flagged": stats.flagged,
+            "flags": dict(sorted(stats.flags.items())),
+            "mean_quality": round(stats.quality_sum / stats.quality_n, 4) if stats.quality_n else None,
         },
+        "reference": reference,
         "timings": {
-            **{k: round(v, 3) for k, v in timings.items()},
-            "segments_per_s": round(len(pairs) / translate_s, 3) if translate_s else None,
+            **{k: round(v, 3) for k, v in sorted(stats.timings.items())},
+            "segments_per_s": round(stats.pairs / translate_s, 3) if translate_s else None,
         },
     }

@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,14 @@ from mt.batching import translate_all
 from mt.checkpoint import Checkpoint
 from mt.config import Config
 from mt.errors import InputError, MtError
-from mt.io import MARKUP, read_documents
-from mt.manifest import build_manifest
+from mt.io import MARKUP, input_files
+from mt.manifest import RunStats, build_manifest
 from mt.quality import assess, round_scores, round_trip_chrf
 from mt.records import Document, Hypothesis, Pair, Segment
 from mt.reference import attach_references, find_references
+from mt.runwriter import RunWriter
 from mt.segment import normalize_for_model, split_sentences, sub_split
-from mt.writers import write_dataset, write_jsonl, write_manifest, write_moses, write_tmx, write_tsv
+from mt.sources import Source, open_source
 
 # Why a segment- or pipeline-level flag was set (quality flags carry their own, measured reasons).
 FLAG_REASONS = {
@@ -47,74 +49,128 @@ class Unit:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (flag, reason) found before translation
 
 
+CHUNK_DOCS = 500  # documents per chunk: a chunk is segmented, translated, scored and written as one shard
+CHUNK_CHARS = 2_000_000  # ... or fewer, when they hold this many characters
+
+
 def translate(config: Config, input_path: str | Path, *, config_path: str = "CONFIG", overwrite: bool = False,
               translator: Translator | None = None, reference: str | Path | None = None,
-              back_translator: Translator | None = None) -> Path:
-    """Run the pipeline on a file or folder and write the run folder; returns its path.
+              back_translator: Translator | None = None, source: Source | None = None) -> Path:
+    """Run the pipeline on an input and write the run folder; returns its path.
 
-    `reference` is an English version of a single input file; a folder's documents use sidecar files
-    (`name.en.txt` beside `name.ar.txt` or `name.txt`).
+    Documents stream through in chunks (`CHUNK_DOCS`); each chunk is written as a shard as soon as it is done,
+    and a rerun skips the shards that exist, so memory does not grow with the corpus and a killed run resumes
+    per document (and per batch, through the checkpoint). `reference` is an English version of a single input
+    document; a folder's articles use sidecar files (`name.en.txt` beside `name.ar.txt` or `name.txt`).
     """
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    docs = list(read_documents(input_path, config.encoding, config.encoding_errors, config.strip_html))
-    references = find_references(docs, input_path, reference)
-    units = [unit for doc in docs for unit in segment_document(doc, config)]
-    if not units:
+    source = source or open_source(input_path, encoding=config.encoding, errors=config.encoding_errors,
+                                   html=config.strip_html)
+    if reference is not None and (source.kind != "txt" or len(input_files(source.path)) != 1):
+        raise InputError(f"--reference needs a single input document; for the folder '{input_path}' put "
+                         "each reference beside its article as name.en.txt")
+    if not any(doc.text.strip() for doc in source.documents()):  # stops at the first document with text
         raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
-    empty = sorted({d.doc_id for d in docs} - {u.doc_id for u in units})
-    if empty:
-        log.warning("%d input file(s) hold no text and give no pairs: %s", len(empty), ", ".join(empty[:5]))
-    timings["read_segment_s"] = time.perf_counter() - clock
-
+    stats = RunStats()
     clock = time.perf_counter()
     translator = translator or load_translator(config, config_path)
-    timings["load_model_s"] = time.perf_counter() - clock
-
+    stats.timings["load_model_s"] = time.perf_counter() - clock
     run_dir = prepare_run_dir(config, overwrite)
+    writer = RunWriter(run_dir, config.quality.min_quality is not None)
+    checkpoint = Checkpoint(run_dir, config.config_hash())
+    try:
+        with _progress() as bar:
+            for k, docs in enumerate(chunked(source.documents(), CHUNK_DOCS, CHUNK_CHARS)):
+                done = writer.done(k)
+                if done is not None:
+                    stats.merge(done)
+                    bar.update(done["pairs"])
+                    continue
+                chunk = RunStats()
+                kept, rejected = run_chunk(docs, config, translator, checkpoint, chunk, bar.update,
+                                           source_path=input_path, reference=reference,
+                                           back_translator=back_translator)
+                writer.write(k, kept, rejected, chunk.to_dict())
+                stats.merge(chunk.to_dict())
+    finally:
+        checkpoint.close()
+    if stats.units == 0:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
+    if stats.empty_documents:
+        log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
     clock = time.perf_counter()
+    manifest = build_manifest(config, translator, stats, run_dir)
+    manifest["resources"] = {"peak_rss_mb": peak_rss_mb()}
+    manifest["model"]["size_mb"] = model_size_mb(translator)
+    writer.finish(manifest)
+    log.info("wrote %d pairs to %s", stats.pairs, run_dir)
+    return run_dir
+
+
+def chunked(docs: Iterator[Document], max_docs: int, max_chars: int) -> Iterator[list[Document]]:
+    chunk: list[Document] = []
+    chars = 0
+    for doc in docs:
+        chunk.append(doc)
+        chars += len(doc.text)
+        if len(chunk) >= max_docs or chars >= max_chars:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk
+
+
+def run_chunk(docs: list[Document], config: Config, translator: Translator, checkpoint: Checkpoint,
+              stats: RunStats, progress: Callable[[int], None], *, source_path: str | Path,
+              reference: str | Path | None, back_translator: Translator | None) -> tuple[list[Pair], list[Pair]]:
+    """Segment, translate, score and filter one chunk of documents; returns the kept and rejected pairs."""
+    clock = time.perf_counter()
+    units = [unit for doc in docs for unit in segment_document(doc, config)]
     for unit in units:
         unit.pieces = model_pieces(unit.segment.text, translator)
     texts = [p for unit in units for p in unit.pieces]
-    checkpoint = Checkpoint(run_dir, config.config_hash())
-    try:
-        done = checkpoint.load()
-        if done:
-            log.info("resuming: %d translations found in %s", len(done), checkpoint.path)
-        with _progress(len(texts)) as bar:
-            hyps = translate_all(texts, translator.translate_batch, translator.count_tokens,
-                                 config.max_batch_tokens, bar.update, done=done, on_batch=checkpoint.save)
-    finally:
-        checkpoint.close()
+    stats.timings["read_segment_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    done = checkpoint.load(texts)
+    hyps = translate_all(texts, translator.translate_batch, translator.count_tokens, config.max_batch_tokens,
+                         progress, done=done, on_batch=checkpoint.save)
     pairs = make_pairs(units, hyps, translator.model_id)
-    timings["translate_s"] = time.perf_counter() - clock
+    stats.timings["translate_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     for pair in pairs:
         assess_pair(pair, config)
     if config.quality.round_trip:
         add_round_trip(pairs, config.quality.round_trip, back_translator)
-    reference_summary = attach_references(pairs, references) if references else None
-    pairs, rejected = filter_pairs(pairs, config.quality.min_quality)
-    timings["score_s"] = time.perf_counter() - clock
+    references = find_references(docs, source_path, reference) if docs and docs[0].source and \
+        "#" not in docs[0].source else {}
+    if references:
+        stats.add_reference(attach_references(pairs, references))
+    kept, rejected = filter_pairs(pairs, config.quality.min_quality)
+    stats.timings["score_s"] = time.perf_counter() - clock
+    stats.add(docs, units, texts, hyps, kept, rejected, len(done))
+    return kept, rejected
 
-    clock = time.perf_counter()
-    manifest = build_manifest(config, translator, docs, pairs, texts, timings, run_dir)
-    manifest["counts"]["rejected"] = len(rejected) if config.quality.min_quality is not None else None
-    manifest["reference"] = reference_summary
-    manifest["counts"]["empty_documents"] = len(empty)
-    manifest["counts"]["resumed_translations"] = len(done)
-    write_jsonl(run_dir / "pairs.jsonl", pairs)
-    if config.quality.min_quality is not None:
-        write_jsonl(run_dir / "rejected.jsonl", rejected)
-    write_moses(run_dir, pairs)
-    write_tsv(run_dir / "pairs.tsv", pairs)
-    write_tmx(run_dir / "pairs.tmx", pairs)
-    write_dataset(run_dir, pairs, manifest)
-    manifest["timings"]["write_s"] = round(time.perf_counter() - clock, 3)
-    write_manifest(run_dir / "manifest.json", manifest)
-    log.info("wrote %d pairs to %s", len(pairs), run_dir)
-    return run_dir
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MB (Linux), or None where it cannot be read."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def model_size_mb(translator: Translator) -> float | None:
+    """Size on disk of the weights the translator loaded (the converted model for ct2)."""
+    folder = getattr(translator, "path", None) or getattr(getattr(translator, "resolved", None), "path", None)
+    if folder is None or not Path(folder).is_dir():
+        return None
+    weights = [p for p in Path(folder).iterdir() if p.suffix in (".safetensors", ".bin", ".pt")]
+    return round(sum(p.stat().st_size for p in weights) / 2**20, 3) if weights else None
 
 
 def segment_document(doc: Document, config: Config) -> list[Unit]:
@@ -244,7 +300,7 @@ def prepare_run_dir(config: Config, overwrite: bool) -> Path:
 class _progress:
     """A tqdm bar on a terminal; silent otherwise."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int | None = None) -> None:
         self.total = total
         self.bar: Any = None
 

@@ -79,3 +79,8 @@ class Pair:
             "pieces": self.pieces,
             "model": self.model,
         }
+
+
+def pair_from_dict(data: dict[str, object]) -> Pair:
+    """A Pair from one line of pairs.jsonl."""
+    return Pair(**data)  # type: ignore[arg-type]

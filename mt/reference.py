@@ -8,7 +8,7 @@ from typing import Any
 from mt.align import align
 from mt.errors import InputError
 from mt.io import read_text
-from mt.quality import corpus_reference_scores, sentence_reference_scores
+from mt.quality import sentence_reference_scores
 from mt.records import Document, Pair
 from mt.segment import split_sentences
 
@@ -26,8 +26,8 @@ def find_references(docs: list[Document], input_path: str | Path,
     """doc_id → (reference path, reference text), from `reference` (single-file input) or sidecar files."""
     if reference is not None:
         path = Path(reference)
-        if Path(input_path).is_dir():
-            raise InputError(f"--reference needs a single input file; for the folder '{input_path}' put "
+        if len(docs) != 1:
+            raise InputError(f"--reference needs a single input document; for the folder '{input_path}' put "
                              f"each reference beside its article as name{REFERENCE_SUFFIX}")
         if not path.is_file():
             raise InputError(f"reference '{path}' is not a file")
@@ -46,7 +46,8 @@ def reference_sentences(text: str) -> list[str]:
 
 def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """Align each document's pairs with its reference sentences; give every pair its reference sentence(s) and
-    sentence scores; return corpus scores with sacrebleu signatures and alignment counts for the manifest."""
+    sentence scores; return the alignment counts and the aligned hypothesis/reference texts, from which the
+    manifest's corpus scores are computed (`mt.quality.corpus_reference_scores`)."""
     by_doc: dict[str, list[Pair]] = {}
     for pair in pairs:
         by_doc.setdefault(pair.doc_id, []).append(pair)
@@ -81,5 +82,4 @@ def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]])
                 if len(group) > 1:
                     pair.flag("shared_reference", f"the reference covers pairs {group[0].index}-{group[-1].index} "
                                                   "together; its scores are for the group")
-    return {"paths": {d: p for d, (p, _) in sorted(references.items())}, **counts,
-            "corpus": corpus_reference_scores(hyps, refs) if hyps else None}
+    return {"paths": {d: p for d, (p, _) in sorted(references.items())}, **counts, "hyps": hyps, "refs": refs}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
@@ -16,7 +16,11 @@ from mt import __version__
 from mt.quality import SCORE_KEYS
 from mt.records import Pair
 
-DATASET_FILE = "data/train-00000-of-00001.parquet"
+DATASET_GLOB = "data/train-*.parquet"
+
+
+def dataset_file(shard: int, shards: int) -> str:
+    return f"data/train-{shard:05d}-of-{shards:05d}.parquet"
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -30,18 +34,31 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     os.replace(tmp, path)
 
 
+def atomic_lines(path: Path, lines: Iterable[str]) -> None:
+    """Stream `lines` into `path`, atomically as `atomic_write`: memory stays flat however many there are."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for line in lines:
+            fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def one_line(text: str) -> str:
     """Text for line- and tab-based formats: any line break or tab becomes a space."""
     return " ".join(text.replace("\t", " ").splitlines()) if text else ""
 
 
 def write_jsonl(path: Path, pairs: Iterable[Pair]) -> None:
-    atomic_write(path, "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in pairs))
+    atomic_lines(path, (json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in pairs))
 
 
-def write_moses(run_dir: Path, pairs: list[Pair]) -> None:
-    atomic_write(run_dir / "corpus.ar", "".join(one_line(p.ar) + "\n" for p in pairs))
-    atomic_write(run_dir / "corpus.en", "".join(one_line(p.en) + "\n" for p in pairs))
+def write_moses(run_dir: Path, pairs: Callable[[], Iterable[Pair]]) -> None:
+    """corpus.ar and corpus.en; `pairs` is called once per file, so a stream can be read twice."""
+    atomic_lines(run_dir / "corpus.ar", (one_line(p.ar) + "\n" for p in pairs()))
+    atomic_lines(run_dir / "corpus.en", (one_line(p.en) + "\n" for p in pairs()))
 
 
 TSV_COLUMNS = ("id", "doc_id", "index", "start", "end", "quality", "score", "flags", *SCORE_KEYS, "ar", "en", "ref")
@@ -53,12 +70,14 @@ def _number(value: float | None) -> str:
 
 def write_tsv(path: Path, pairs: Iterable[Pair]) -> None:
     """One header row, then one row per pair; empty cells for scores that do not apply."""
-    rows = ["\t".join(TSV_COLUMNS)]
-    for p in pairs:
-        fields = (p.id, p.doc_id, str(p.index), str(p.start), str(p.end), _number(p.quality), _number(p.score),
-                  ",".join(p.flags), *(_number(p.scores.get(k)) for k in SCORE_KEYS), p.ar, p.en, p.ref or "")
-        rows.append("\t".join(one_line(f) for f in fields))
-    atomic_write(path, "\n".join(rows) + "\n")
+    def rows() -> Iterator[str]:
+        yield "\t".join(TSV_COLUMNS) + "\n"
+        for p in pairs:
+            fields = (p.id, p.doc_id, str(p.index), str(p.start), str(p.end), _number(p.quality), _number(p.score),
+                      ",".join(p.flags), *(_number(p.scores.get(k)) for k in SCORE_KEYS), p.ar, p.en, p.ref or "")
+            yield "\t".join(one_line(f) for f in fields) + "\n"
+
+    atomic_lines(path, rows())
 
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -71,14 +90,16 @@ def xml_text(text: str) -> str:
 
 def write_tmx(path: Path, pairs: Iterable[Pair]) -> None:
     """TMX 1.4b: one <tu> per pair, Arabic source, scores and flags as <prop type="x-...">."""
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<!DOCTYPE tmx SYSTEM "tmx14.dtd">',
-        '<tmx version="1.4">',
-        f'  <header creationtool="mt" creationtoolversion="{__version__}" datatype="plaintext" segtype="sentence"'
-        ' adminlang="en" srclang="ar" o-tmf="mt"/>',
-        "  <body>",
-    ]
+    atomic_lines(path, (line + "\n" for line in _tmx_lines(pairs)))
+
+
+def _tmx_lines(pairs: Iterable[Pair]) -> Iterator[str]:
+    yield '<?xml version="1.0" encoding="UTF-8"?>'
+    yield '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
+    yield '<tmx version="1.4">'
+    yield (f'  <header creationtool="mt" creationtoolversion="{__version__}" datatype="plaintext" segtype="sentence"'
+           ' adminlang="en" srclang="ar" o-tmf="mt"/>')
+    yield "  <body>"
     for p in pairs:
         props = {"x-doc-id": p.doc_id, "x-index": str(p.index), "x-start": str(p.start), "x-end": str(p.end),
                  "x-quality": _number(p.quality), "x-score": _number(p.score), "x-flags": ",".join(p.flags),
@@ -86,13 +107,13 @@ def write_tmx(path: Path, pairs: Iterable[Pair]) -> None:
         props.update({f"x-{k}": _number(v) for k, v in p.scores.items() if v is not None})
         if p.ref is not None:
             props["x-reference"] = p.ref
-        out.append(f'    <tu tuid="{xml_text(p.id)}" srclang="ar">')
-        out.extend(f'      <prop type="{k}">{xml_text(v)}</prop>' for k, v in props.items() if v)
-        out.append(f'      <tuv xml:lang="ar"><seg>{xml_text(p.ar)}</seg></tuv>')
-        out.append(f'      <tuv xml:lang="en"><seg>{xml_text(p.en)}</seg></tuv>')
-        out.append("    </tu>")
-    out += ["  </body>", "</tmx>"]
-    atomic_write(path, "\n".join(out) + "\n")
+        yield f'    <tu tuid="{xml_text(p.id)}" srclang="ar">'
+        yield from (f'      <prop type="{k}">{xml_text(v)}</prop>' for k, v in props.items() if v)
+        yield f'      <tuv xml:lang="ar"><seg>{xml_text(p.ar)}</seg></tuv>'
+        yield f'      <tuv xml:lang="en"><seg>{xml_text(p.en)}</seg></tuv>'
+        yield "    </tu>"
+    yield "  </body>"
+    yield "</tmx>"
 
 
 def dataset_features() -> Any:
@@ -119,25 +140,34 @@ def dataset_features() -> Any:
     )
 
 
-def write_dataset(run_dir: Path, pairs: list[Pair], manifest: dict[str, Any]) -> None:
-    """A Parquet split plus a dataset card whose YAML header makes `datasets.load_dataset(run_dir)` work."""
-    import datasets
-
-    datasets.disable_progress_bars()
-    features = dataset_features()
+def dataset_rows(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
     rows = []
     for p in pairs:
         row = p.to_dict()
         row["translation"] = {"ar": row.pop("ar"), "en": row.pop("en")}
         row["scores"] = {k: p.scores.get(k) for k in SCORE_KEYS}
         rows.append(row)
-    table = datasets.Dataset.from_list(rows, features=features)
-    target = run_dir / DATASET_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
+    return rows
+
+
+def write_parquet(path: Path, pairs: Iterable[Pair]) -> None:
+    """One Parquet shard of the dataset, written to a temporary name and renamed."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    features = dataset_features()
+    rows = dataset_rows(pairs)
+    table = datasets.Dataset.from_list(rows, features=features) if rows else datasets.Dataset.from_dict(
+        {name: [] for name in features}, features=features)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
     table.to_parquet(str(tmp))
-    os.replace(tmp, target)
-    atomic_write(run_dir / "README.md", dataset_card(features, manifest))
+    os.replace(tmp, path)
+
+
+def write_card(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """The dataset card whose YAML header makes `datasets.load_dataset(run_dir)` find the Parquet shards."""
+    atomic_write(run_dir / "README.md", dataset_card(dataset_features(), manifest))
 
 
 def dataset_card(features: Any, manifest: dict[str, Any]) -> str:
@@ -146,9 +176,13 @@ def dataset_card(features: Any, manifest: dict[str, Any]) -> str:
         "task_categories": ["translation"],
         "pretty_name": f"mt run {manifest['run']}",
         "configs": [
-            {"config_name": "default", "data_files": [{"split": "train", "path": DATASET_FILE}]},
+            {"config_name": "default", "data_files": [{"split": "train", "path": DATASET_GLOB}]},
         ],
-        "dataset_info": {"features": features._to_yaml_list()},
+        # The content digest changes whenever the pairs do: `datasets` keys its cache on this header, so a run
+        # folder rewritten with other pairs is never served from a stale cache.
+        "dataset_info": {"description": f"pairs.jsonl sha256 {manifest.get('pairs_sha256', '')}",
+                         "features": features._to_yaml_list(),
+                         "splits": [{"name": "train", "num_examples": manifest["counts"]["pairs"]}]},
     }
     counts = manifest["counts"]
     model = manifest["model"]

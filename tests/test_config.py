@@ -11,7 +11,7 @@ from mt.config import Config, QualityConfig, config_from_dict, load_config
 from mt.errors import ConfigError
 from tests.conftest import ROOT, write_config
 
-SHIPPED = sorted((ROOT / "configs").glob("*.yaml"))
+SHIPPED = sorted(p for p in (ROOT / "configs").glob("*.yaml") if not p.name.startswith("compare-"))
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
@@ -154,3 +154,11 @@ def test_config_with_quality_saves_and_loads_back(tmp_path: Path) -> None:
     (tmp_path / "saved.yaml").write_text(config.to_yaml())
     assert load_config(tmp_path / "saved.yaml") == config
     assert config.config_hash() != config_from_dict({"name": "x", "model": "org/m"}).config_hash()
+
+
+def test_compare_default_names_shipped_configs() -> None:
+    from mt.compare import expand_configs
+
+    paths, name = expand_configs([str(ROOT / "configs" / "compare-default.yaml")])
+    assert name == "default" and len(paths) >= 2
+    assert [load_config(p).name for p in paths][0] == "opus-mt-ar-en"  # the baseline: the default model

@@ -100,7 +100,7 @@ def test_run_folder_is_named_after_config_and_hash(seed_run: Path) -> None:
     assert seed_run.name == f"tiny-marian-{manifest['config_hash']}"
     assert sorted(p.name for p in seed_run.iterdir()) == [
         "README.md", "checkpoint.sqlite", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl",
-        "pairs.tmx", "pairs.tsv",
+        "pairs.tmx", "pairs.tsv", "report.html",
     ]
 
 

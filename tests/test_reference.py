@@ -12,6 +12,7 @@ import sacrebleu
 from mt.config import load_config
 from mt.errors import InputError
 from mt.pipeline import translate
+from mt.quality import corpus_reference_scores
 from mt.records import Pair
 from mt.reference import attach_references, sidecar
 from mt.writers import write_tmx
@@ -38,8 +39,10 @@ def test_every_pair_gets_its_reference_sentence(shared_seed: Path) -> None:
     assert [p.ref for p in pairs] == en
     assert all(p.scores["ref_bleu"] == 100.0 and p.scores["ref_ter"] == 0.0 for p in pairs)
     assert summary["beads"] == 12 and summary["pairs_without_reference"] == 0
-    assert summary["corpus"]["bleu"]["score"] == 100.0
-    assert summary["corpus"]["chrf"]["signature"].startswith("nrefs:1|case:mixed|eff:yes|nc:6|nw:0")
+    assert summary["hyps"] == summary["refs"] == en
+    corpus = corpus_reference_scores(summary["hyps"], summary["refs"])
+    assert corpus["bleu"]["score"] == 100.0
+    assert corpus["chrf"]["signature"].startswith("nrefs:1|case:mixed|eff:yes|nc:6|nw:0")
 
 
 def test_dropped_and_merged_reference_sentences(shared_seed: Path) -> None:
@@ -90,9 +93,11 @@ def test_sidecar_reference_beside_a_folder_article(tmp_path: Path, marian_config
     assert sorted({j for p in pairs for j in p["ref_ids"]}) == [0, 1]
 
 
-def test_reference_with_a_folder_input_is_an_error(tmp_path: Path, marian_config: Path) -> None:
-    with pytest.raises(InputError, match="--reference needs a single input file"):
-        translate(load_config(marian_config), SEED_ARTICLE.parent, reference=SEED_ARTICLE)
+def test_reference_with_a_folder_of_several_articles_is_an_error(tmp_path: Path, marian_config: Path) -> None:
+    for name in ("a.txt", "b.txt"):
+        shutil.copy(SEED_ARTICLE, tmp_path / name)
+    with pytest.raises(InputError, match="--reference needs a single input document; for the folder"):
+        translate(load_config(marian_config), tmp_path, reference=SEED_ARTICLE)
 
 
 def test_min_quality_moves_low_pairs_to_rejected(marian_config: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from mt.records import Hypothesis
 from mt.writers import atomic_write
 from tests.conftest import ROOT, SEED_ARTICLE, write_config
 
-DATA_FILES = ("pairs.jsonl", "corpus.ar", "corpus.en", "pairs.tsv", "pairs.tmx", "README.md",
+DATA_FILES = ("pairs.jsonl", "corpus.ar", "corpus.en", "pairs.tsv", "pairs.tmx", "README.md", "report.html",
               "data/train-00000-of-00001.parquet")
 
 

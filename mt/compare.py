@@ -1,0 +1,237 @@
+"""`mt compare`: run several configs on the same input and compare them, with statistics and a report.
+
+Each config runs through the normal pipeline in its own process (so its speed and peak memory are its own); a
+run folder that already holds the same config's run on the same input is reused. With a reference, the
+reference is aligned once (line by line when it has one line per segment, else with `mt.align` on the first
+system's translations), and every system is scored on the same aligned text: corpus BLEU, chrF, chrF++ and TER
+with sacrebleu signatures, 95% bootstrap confidence intervals and paired bootstrap p-values against the first
+system. Without one: reference-free quality and how much the systems agree (chrF of each against each other).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sacrebleu.metrics import BLEU, CHRF, TER
+from sacrebleu.significance import PairedTest
+
+from mt.align import align
+from mt.config import Config, load_config
+from mt.errors import ConfigError, InputError, MtError
+from mt.io import read_text
+from mt.reference import reference_sentences
+from mt.report import compare_report
+from mt.sources import open_source
+from mt.writers import atomic_write
+
+METRICS = ("bleu", "chrf", "chrf++", "ter")
+BOOTSTRAP_SAMPLES = 1000
+
+
+def expand_configs(paths: list[str]) -> tuple[list[str], str | None]:
+    """Config paths, with any compare file (a YAML file with `systems:`) replaced by the configs it names;
+    also the compare file's `name`, if any."""
+    out: list[str] = []
+    name = None
+    for path_text in paths:
+        path = Path(path_text)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file '{path}' does not exist") from None
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"config file '{path}' cannot be read: {exc}") from None
+        if isinstance(data, dict) and "systems" in data:
+            unknown = set(data) - {"name", "systems"}
+            if unknown:
+                raise ConfigError(f"{path}: unknown key '{sorted(unknown)[0]}'; a compare file has: name, systems")
+            systems = data["systems"]
+            if not isinstance(systems, list) or not systems or not all(isinstance(s, str) for s in systems):
+                raise ConfigError(f"{path}: key 'systems' must be a non-empty list of config files")
+            out += [str(path.parent / s) for s in systems]
+            name = name or data.get("name")
+        else:
+            out.append(path_text)
+    return out, name
+
+
+def inputs_digest(config: Config, input_path: str | Path) -> list[str]:
+    source = open_source(input_path, encoding=config.encoding, errors=config.encoding_errors, html=config.strip_html)
+    return [hashlib.sha256(d.text.encode("utf-8")).hexdigest() for d in source.documents()]
+
+
+def ensure_run(config_path: str, config: Config, input_path: str | Path, overwrite: bool) -> tuple[Path, bool]:
+    """The run folder of `config` on `input_path`, translated now unless it is already there; and whether it
+    was reused."""
+    run_dir = config.run_dir()
+    manifest_path = run_dir / "manifest.json"
+    if not overwrite and manifest_path.exists() and (run_dir / "pairs.jsonl").exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if [i["sha256"] for i in manifest.get("inputs", [])] == inputs_digest(config, input_path) \
+                and manifest["counts"].get("rejected") is None:
+            return run_dir, True
+    command = [sys.executable, "-m", "mt.cli", "translate", "--config", config_path, "--input", str(input_path),
+               "--output-dir", config.output_dir]
+    if overwrite:
+        command.append("--overwrite")
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1].removeprefix("mt: error: ")
+        raise MtError(f"system '{config.name}' ({config_path}) failed: {last}")
+    return Path(proc.stdout.strip().splitlines()[-1]), False
+
+
+def read_pairs(run_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def reference_groups(reference: Path, baseline: list[dict[str, Any]]) -> list[tuple[list[int], str]]:
+    """(indices of segments, reference text) groups: one per line when the reference has one line per segment,
+    else the beads `mt.align` finds between the segments (through the first system's translations) and the
+    reference's sentences."""
+    text = read_text(reference)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) == len(baseline):
+        return [([k], line) for k, line in enumerate(lines)]
+    sentences = reference_sentences(text)
+    beads = align([p["ar"] for p in baseline], sentences, [p["en"] for p in baseline])
+    return [(list(b.src), " ".join(sentences[j] for j in b.tgt)) for b in beads if b.src and b.tgt]
+
+
+def _metrics() -> dict[str, Any]:
+    return {"bleu": BLEU(), "chrf": CHRF(), "chrf++": CHRF(word_order=2), "ter": TER()}
+
+
+def score_systems(names: list[str], hyps: list[list[str]], refs: list[str]) -> tuple[dict[str, dict[str, Any]],
+                                                                                        dict[str, str]]:
+    """Corpus scores with 95% bootstrap confidence intervals and paired bootstrap p-values against the first
+    system (sacrebleu's PairedTest); returns per system per metric {score, mean, ci, p_value}, and signatures."""
+    test = PairedTest(list(zip(names, hyps)), _metrics(), [refs], test_type="bs", n_samples=BOOTSTRAP_SAMPLES)
+    signatures, results = test()
+    keys = [k for k in results if k != "System"]
+    table: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for ours, key in zip(METRICS, keys):
+        for name, result in zip(names, results[key]):
+            assert not isinstance(result, str)
+            table[name][ours] = {"score": round(result.score, 4), "mean": _round(result.mean),
+                                 "ci": _round(result.ci), "p_value": _round(result.p_value)}
+    return table, {ours: str(signatures[key]) for ours, key in zip(METRICS, keys)}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+def agreement(names: list[str], hyps: list[list[str]]) -> dict[str, dict[str, float]]:
+    """Corpus chrF of each system's output against each other system's, as if it were the reference."""
+    chrf = CHRF()
+    return {a: {b: round(chrf.corpus_score(ha, [hb]).score, 2) for b, hb in zip(names, hyps) if b != a}
+            for a, ha in zip(names, hyps)}
+
+
+def compare(config_paths: list[str], input_path: str | Path, reference: str | Path | None = None,
+            output: str | Path | None = None, name: str | None = None, overwrite: bool = False) -> Path:
+    """Run and compare configs; writes table.md, table.json, side_by_side.jsonl and report.html."""
+    paths, file_name = expand_configs(config_paths)
+    if not paths:
+        raise ConfigError("mt compare needs at least one config")
+    configs = [load_config(p) for p in paths]
+    names = [c.name for c in configs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"two configs have the same name ({', '.join(names)}); each system needs its own")
+    if reference is not None and not Path(reference).is_file():
+        raise InputError(f"reference '{reference}' is not a file")
+    runs = [ensure_run(p, c, input_path, overwrite) for p, c in zip(paths, configs)]
+    pairs = [read_pairs(run_dir) for run_dir, _ in runs]
+    manifests = [json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")) for run_dir, _ in runs]
+    ids = [p["id"] for p in pairs[0]]
+    for cfg, system_pairs in zip(configs[1:], pairs[1:]):
+        if [p["id"] for p in system_pairs] != ids:
+            raise MtError(f"systems '{configs[0].name}' and '{cfg.name}' segment the input differently "
+                          "(check repair_glued, encoding and strip_html); compare needs the same segments")
+
+    table: dict[str, Any] = {"name": name or file_name or "-".join(names)[:80], "input": str(input_path),
+                             "reference": str(reference) if reference else None, "systems": []}
+    scores: dict[str, dict[str, Any]] = {}
+    groups: list[tuple[list[int], str]] = []
+    if reference is not None:
+        groups = reference_groups(Path(reference), pairs[0])
+        refs = [text for _, text in groups]
+        hyps = [[" ".join(system[k]["en"] for k in idx if system[k]["en"]) for idx, _ in groups] for system in pairs]
+        scores, table["signatures"] = score_systems(names, hyps, refs)
+        table["aligned_segments"] = sum(len(idx) for idx, _ in groups)
+        table["reference_groups"] = len(groups)
+    else:
+        table["agreement"] = agreement(names, [[p["en"] for p in system] for system in pairs])
+    for cfg, (run_dir, reused), system, manifest in zip(configs, runs, pairs, manifests):
+        qualities = [p["quality"] for p in system if p.get("quality") is not None]
+        seconds = manifest["timings"].get("translate_s") or 0
+        tokens = manifest["counts"].get("output_tokens") or 0
+        table["systems"].append({
+            "system": cfg.name, "run_dir": str(run_dir), "reused": reused, "model": cfg.model,
+            "backend": cfg.backend, "metrics": scores.get(cfg.name, {}),
+            "mean_quality": round(sum(qualities) / len(qualities), 4) if qualities else None,
+            "flagged": sum(bool(p["flags"]) for p in system), "pairs": len(system),
+            "segments_per_s": round(len(system) / seconds, 3) if seconds else None,
+            "tokens_per_s": round(tokens / seconds, 1) if seconds else None,
+            "peak_rss_mb": manifest.get("resources", {}).get("peak_rss_mb"),
+            "model_size_mb": manifest["model"].get("size_mb"),
+        })
+    ref_of = {k: text for idx, text in groups for k in idx}
+    side = [{"id": ids[k], "ar": pairs[0][k]["ar"], "ref": ref_of.get(k),
+             "systems": {n: {f: system[k].get(f) for f in ("en", "quality", "score", "flags", "reasons")}
+                         for n, system in zip(names, pairs)}}
+            for k in range(len(ids))]
+
+    out = Path(output) if output else Path(configs[0].output_dir) / f"compare-{table['name']}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MtError(f"output folder '{out}' cannot be written: {exc.strerror or exc}") from None
+    atomic_write(out / "table.json", json.dumps(table, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(out / "table.md", markdown_table(table))
+    atomic_write(out / "side_by_side.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in side))
+    atomic_write(out / "report.html", compare_report(table, side))
+    return out
+
+
+def markdown_table(table: dict[str, Any]) -> str:
+    has_ref = bool(table.get("reference"))
+    head = ["system"] + ([m for m in METRICS] if has_ref else []) + [
+        "mean quality", "flagged", "segments/s", "tokens/s", "peak RSS MB", "model MB"]
+    lines = [f"# Comparison: {table['name']}", "",
+             f"Input `{table['input']}`" + (f", reference `{table['reference']}` ({table['reference_groups']} "
+                                             f"aligned groups)" if has_ref else ", no reference") + ".", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for k, row in enumerate(table["systems"]):
+        cells = [row["system"] + (" (baseline)" if k == 0 else "")]
+        if has_ref:
+            for m in METRICS:
+                r = row["metrics"][m]
+                p = "" if r["p_value"] is None else f" (p={r['p_value']:.4f})"
+                cells.append(f"{r['score']:.2f} ± {r['ci']:.2f}{p}")
+        cells += [_fmt(row["mean_quality"], 3), str(row["flagged"]), _fmt(row["segments_per_s"], 2),
+                  _fmt(row["tokens_per_s"], 1), _fmt(row["peak_rss_mb"], 0), _fmt(row["model_size_mb"], 1)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    if has_ref:
+        lines.append("Scores ± half the 95% bootstrap confidence interval; p: paired bootstrap resampling against "
+                     f"the baseline ({BOOTSTRAP_SAMPLES} samples).")
+        lines += ["", *(f"- {m}: `{sig}`" for m, sig in table["signatures"].items())]
+    else:
+        names = [r["system"] for r in table["systems"]]
+        lines += ["Agreement (chrF of the row's output against the column's):", "",
+                  "| | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+        for a in names:
+            lines.append(f"| {a} | " + " | ".join(_fmt(table["agreement"][a].get(b), 1) for b in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"

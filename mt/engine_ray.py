@@ -1,0 +1,169 @@
+"""`mt translate --engine ray`: the same pipeline as a Ray Data pipeline, for a cluster or several local workers.
+
+Read the corpus → segment in parallel tasks → translate in an actor pool (`map_batches` with a class that loads
+the model once per actor, `concurrency=N`, GPUs per actor on request) → score → stream back to the driver, which
+writes the same shards and files as the local engine (`mt.runwriter`). Order is preserved, so the outputs are
+the local engine's, pair for pair. Ray is an optional extra: `pip install 'mt[ray]'`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from mt.config import Config, config_from_dict
+from mt.errors import InputError, MtError
+from mt.manifest import RunStats, build_manifest
+from mt.records import Document, Pair, Segment, pair_from_dict
+from mt.runwriter import RunWriter
+from mt.sources import Source
+
+log = logging.getLogger(__name__)
+BATCH_SEGMENTS = 64  # segments per actor call
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise MtError("--engine ray needs Ray: pip install 'mt[ray]' (or pip install 'ray[data]')") from None
+    return ray
+
+
+def segment_rows(row: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
+    """One document row → one row per segment (a Ray task)."""
+    from mt.pipeline import segment_document
+
+    cfg = config_from_dict(config)
+    doc = Document(row["doc_id"], row["text"], row["source"])
+    units = segment_document(doc, cfg)
+    return [{"order": row["order"], "doc_id": u.doc_id, "index": u.index, "text": u.segment.text,
+             "start": u.segment.start, "end": u.segment.end, "flags": json.dumps(list(u.segment.flags)),
+             "notes": json.dumps(u.notes), "units_in_doc": len(units)} for u in units]
+
+
+class TranslateActor:
+    """Loads the model once; translates and scores batches of segments."""
+
+    def __init__(self, config: dict[str, Any], config_path: str) -> None:
+        from mt.backends import load_translator
+
+        self.config = config_from_dict(config)
+        self.translator = load_translator(self.config, config_path)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+        from mt.batching import translate_all
+        from mt.pipeline import Unit, assess_pair, make_pairs, model_pieces
+
+        units = []
+        for k in range(len(batch["doc_id"])):
+            segment = Segment(str(batch["text"][k]), int(batch["start"][k]), int(batch["end"][k]),
+                              tuple(json.loads(str(batch["flags"][k]))))
+            unit = Unit(str(batch["doc_id"][k]), int(batch["index"][k]), segment,
+                        notes=[tuple(n) for n in json.loads(str(batch["notes"][k]))])  # type: ignore[misc]
+            unit.pieces = model_pieces(segment.text, self.translator)
+            units.append(unit)
+        texts = [p for u in units for p in u.pieces]
+        hyps = translate_all(texts, self.translator.translate_batch, self.translator.count_tokens,
+                             self.config.max_batch_tokens)
+        pairs = make_pairs(units, hyps, self.translator.model_id)
+        out, pos = [], 0
+        for unit, pair in zip(units, pairs):
+            assess_pair(pair, self.config)
+            parts = hyps[pos : pos + len(unit.pieces)]
+            pos += len(unit.pieces)
+            record = pair.to_dict()
+            record["_inputs"], record["_tokens"] = len(unit.pieces), sum(h.n_tokens for h in parts)
+            out.append(json.dumps(record, ensure_ascii=False))
+        return {"pair": out, "order": [int(o) for o in batch["order"]]}
+
+
+def translate_ray(config: Config, source: Source, *, config_path: str, overwrite: bool, address: str | None,
+                  num_workers: int, gpus_per_worker: float, reference: str | None = None,
+                  translator_info: Any = None) -> Path:
+    """Run the pipeline on Ray and write the run folder like the local engine; returns its path."""
+    from mt.pipeline import CHUNK_CHARS, CHUNK_DOCS, chunked, filter_pairs, model_size_mb, peak_rss_mb, prepare_run_dir
+    from mt.reference import attach_references, find_references
+
+    ray = _import_ray()
+    if num_workers < 1:
+        raise InputError("--num-workers must be at least 1")
+    if config.quality.round_trip:
+        raise InputError("quality.round_trip is not supported with --engine ray yet; use the local engine")
+    clock = time.perf_counter()
+    if not ray.is_initialized():
+        local = {} if address else {"num_cpus": num_workers + 1}  # one slot more, for the segmenting tasks
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+                 logging_level=logging.WARNING, **local)
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True
+    context.enable_progress_bars = False
+    docs = list(source.documents())
+    rows = [{"order": k, "doc_id": d.doc_id, "text": d.text, "source": d.source} for k, d in enumerate(docs)]
+    cfg = config.to_dict()
+    ds = ray.data.from_items(rows)
+    ds = ds.flat_map(segment_rows, fn_kwargs={"config": cfg})
+    ds = ds.map_batches(TranslateActor, fn_constructor_kwargs={"config": cfg, "config_path": config_path},
+                        batch_size=BATCH_SEGMENTS, compute=ray.data.ActorPoolStrategy(size=num_workers),
+                        num_cpus=1, num_gpus=gpus_per_worker or None, batch_format="numpy")
+    run_dir = prepare_run_dir(config, overwrite)
+    writer = RunWriter(run_dir, config.quality.min_quality is not None)
+    stats = RunStats()
+    stats.timings["load_model_s"] = 0.0
+    by_order: dict[int, list[dict[str, Any]]] = {}
+    translate_clock = time.perf_counter()
+    for row in ds.iter_rows():
+        by_order.setdefault(int(row["order"]), []).append(json.loads(row["pair"]))
+    stats.timings["translate_s"] = time.perf_counter() - translate_clock
+    stats.timings["ray_total_s"] = time.perf_counter() - clock
+
+    order = {id(d): k for k, d in enumerate(docs)}
+    for k, chunk_docs in enumerate(chunked(iter(docs), CHUNK_DOCS, CHUNK_CHARS)):
+        records = [r for d in chunk_docs for r in sorted(by_order.get(order[id(d)], []), key=lambda r: r["index"])]
+        pairs = [_pair(r) for r in records]
+        part = RunStats()
+        references = find_references(chunk_docs, source.path, reference) if source.kind == "txt" else {}
+        if references:
+            part.add_reference(attach_references(pairs, references))
+        kept, rejected = filter_pairs(pairs, config.quality.min_quality)
+        part.inputs += [{"doc_id": d.doc_id, "path": d.source, "chars": len(d.text),
+                         "sha256": hashlib.sha256(d.text.encode("utf-8")).hexdigest()}
+                        for d in chunk_docs]
+        part.empty_documents += sum(1 for d in chunk_docs if not any(r["doc_id"] == d.doc_id for r in records))
+        part.units += len(records)
+        part.pairs += len(kept)
+        part.rejected += len(rejected)
+        part.model_inputs += sum(r["_inputs"] for r in records)
+        part.output_tokens += sum(r["_tokens"] for r in records)
+        part.split_for_model += sum("split_for_model" in p.flags for p in kept)
+        part.flagged += sum(bool(p.flags) for p in kept)
+        part.flags.update(f for p in kept for f in p.flags)
+        qualities = [p.quality for p in kept if p.quality is not None]
+        part.quality_sum += sum(qualities)
+        part.quality_n += len(qualities)
+        writer.write(k, kept, rejected, part.to_dict())
+        stats.merge(part.to_dict())
+    if stats.units == 0:
+        raise InputError(f"input '{source.path}' holds no text to translate (it is empty or whitespace only)")
+
+    class _Info:
+        model_id, revision, family, device, max_input_tokens = config.model, None, None, "ray", None
+
+    manifest = build_manifest(config, translator_info or _Info(), stats, run_dir)
+    manifest["engine"] = {"name": "ray", "address": address, "num_workers": num_workers,
+                          "gpus_per_worker": gpus_per_worker, "ray": ray.__version__}
+    manifest["resources"] = {"peak_rss_mb": peak_rss_mb()}
+    manifest["model"]["size_mb"] = model_size_mb(translator_info) if translator_info else None
+    writer.finish(manifest)
+    return run_dir
+
+
+def _pair(record: dict[str, Any]) -> Pair:
+    data = {k: v for k, v in record.items() if not k.startswith("_")}
+    return pair_from_dict(data)

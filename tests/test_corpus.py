@@ -1,0 +1,178 @@
+"""Corpus mode: JSONL, Parquet and Hugging Face dataset inputs, streamed in chunks written as shards; resume per
+document; and the Ray engine giving the local engine's pairs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import mt.pipeline
+from mt.cli import main
+from mt.config import load_config
+from mt.errors import InputError
+from mt.pipeline import translate
+from mt.sources import open_source
+from tests.conftest import SEED_ARTICLE
+
+SENTENCES = [
+    "نفى المتحدث باسم الخارجية الروسية الأنباء.",
+    "وقال إن موسكو لن تتدخل في شؤون سوريا.",
+    "وأضاف أن الاجتماع سيعقد في 26 تشرين الثاني.",
+]
+
+
+def documents(n: int) -> list[dict[str, str]]:
+    """n short documents, each numbered so that no two are equal."""
+    return [{"id": f"doc{k:03d}", "text": f"({k}) {SENTENCES[k % 3]} {SENTENCES[(k + 1) % 3]}"} for k in range(n)]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(mt.pipeline, "CHUNK_DOCS", 10)
+    return 10
+
+
+def test_jsonl_corpus_is_written_in_shards(tmp_path: Path, marian_config: Path, small_chunks: int) -> None:
+    import datasets
+
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", documents(25))
+    run_dir = translate(load_config(marian_config), corpus)
+    pairs = read_jsonl(run_dir / "pairs.jsonl")
+    assert len(pairs) == 50 and pairs[0]["id"] == "doc000:0" and pairs[-1]["id"] == "doc024:1"
+    assert pairs[2]["ar"] == "(1) وقال إن موسكو لن تتدخل في شؤون سوريا." and pairs[2]["start"] == 0
+    assert sorted(p.name for p in (run_dir / "data").iterdir()) == [
+        "train-00000-of-00003.parquet", "train-00001-of-00003.parquet", "train-00002-of-00003.parquet"]
+    assert not (run_dir / "shards").exists()
+    train = datasets.load_dataset(str(run_dir))["train"]
+    assert train["id"] == [p["id"] for p in pairs]
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["counts"]["documents"] == 25 and manifest["counts"]["pairs"] == 50
+    assert manifest["inputs"][3]["doc_id"] == "doc003" and manifest["inputs"][3]["path"].endswith("corpus.jsonl#3")
+
+
+def test_parquet_and_hf_dataset_inputs(tmp_path: Path, marian_config: Path) -> None:
+    import datasets
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = documents(6)
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "corpus.parquet")
+    config = load_config(marian_config)
+    from_parquet = read_jsonl(translate(config, tmp_path / "corpus.parquet", overwrite=True) / "pairs.jsonl")
+    saved = tmp_path / "saved"
+    datasets.Dataset.from_list([{"key": r["id"], "content": r["text"]} for r in rows]).save_to_disk(str(saved))
+    source = open_source(saved, text_column="content", id_column="key")
+    assert source.kind == "hf"
+    from_hf = read_jsonl(translate(config, saved, source=source, overwrite=True) / "pairs.jsonl")
+    assert [(p["id"], p["ar"], p["en"]) for p in from_hf] == [(p["id"], p["ar"], p["en"]) for p in from_parquet]
+    assert len(from_hf) == 12
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ('{"id": 1, "text": "نعم"}\n{"id": 2, "text": \n', [], "corpus.jsonl' line 2 is not valid JSON"),
+        ('{"id": 1, "body": "نعم"}\n', [], "row 0 has no 'text' field; name the text column with --input-column "
+                                           "(fields: body, id)"),
+        ('{"id": 1, "text": "نعم"}\n{"id": 1, "text": "لا"}\n', [], "has the id '1' twice (row 1)"),
+        ('{"id": 1, "text": 5}\n', [], "row 0: 'text' is int, not text"),
+        ('{"id": 1, "body": "نعم"}\n', ["--input-column", "content"], "row 0 has no 'content' field"),
+    ],
+    ids=["bad-json", "no-text", "duplicate-id", "not-text", "wrong-column"],
+)
+def test_bad_corpus_input_is_one_line(tmp_path: Path, marian_config: Path, capsys: pytest.CaptureFixture[str],
+                                      content: str, args: list[str], message: str) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(content, encoding="utf-8")
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus), *args]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, small_chunks: int) -> None:
+    from mt.backends import load_translator
+
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", documents(30))
+    config = load_config(marian_config)
+    real = load_translator(config)
+
+    class Crashing:
+        model_id, revision, max_input_tokens = real.model_id, real.revision, real.max_input_tokens
+        count_tokens = staticmethod(real.count_tokens)
+        calls = 0
+
+        def translate_batch(self, texts: list[str]) -> list:
+            if any(re.match(r"\(2\d\)", t) for t in texts):  # documents 20-29: the third chunk
+                raise RuntimeError("power cut")
+            self.calls += 1
+            return real.translate_batch(texts)
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        translate(config, corpus, translator=Crashing())  # type: ignore[arg-type]
+    run_dir = config.run_dir()
+    assert sorted(p.name for p in (run_dir / "shards").glob("*.stats.json")) == ["00000.stats.json",
+                                                                               "00001.stats.json"]
+    resumed = translate(config, corpus)
+    manifest = json.loads((resumed / "manifest.json").read_text())
+    assert manifest["counts"]["pairs"] == 60
+    clean = translate(load_config(marian_config, output_dir=str(tmp_path / "clean")), corpus)
+    for name in ("pairs.jsonl", "corpus.en", "pairs.tsv", "pairs.tmx", "data/train-00001-of-00003.parquet"):
+        assert (resumed / name).read_bytes() == (clean / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_ray_engine_gives_the_local_pairs(tmp_path: Path, marian_config: Path) -> None:
+    pytest.importorskip("ray")
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", documents(40))
+    local = read_jsonl(translate(load_config(marian_config), corpus) / "pairs.jsonl")
+    out = tmp_path / "ray-out"
+    code = main(["translate", "--config", str(marian_config), "--input", str(corpus), "--engine", "ray",
+                 "--num-workers", "2", "--output-dir", str(out)])
+    assert code == 0
+    run_dir = next(out.iterdir())
+    distributed = read_jsonl(run_dir / "pairs.jsonl")
+    assert {p["id"]: (p["ar"], p["en"]) for p in distributed} == {p["id"]: (p["ar"], p["en"]) for p in local}
+    assert [p["id"] for p in distributed] == [p["id"] for p in local]  # order kept too
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["engine"]["name"] == "ray" and manifest["engine"]["num_workers"] == 2
+    assert manifest["counts"]["pairs"] == 80
+
+
+def test_the_seed_still_gives_one_shard(tmp_path: Path, marian_config: Path) -> None:
+    run_dir = translate(load_config(marian_config), SEED_ARTICLE)
+    assert [p.name for p in (run_dir / "data").iterdir()] == ["train-00000-of-00001.parquet"]
+
+
+def test_missing_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from mt.engine_ray import _import_ray
+    from mt.errors import MtError
+
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: object, **kwargs: object) -> object:
+        if name == "ray":
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(MtError, match=r"--engine ray needs Ray: pip install 'mt\[ray\]'"):
+        _import_ray()
+
+
+def test_unknown_input_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        open_source(tmp_path / "nothing.jsonl")

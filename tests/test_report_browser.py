@@ -1,0 +1,130 @@
+"""The HTML reports in a real browser: headless Chromium through Selenium.
+
+Chromium and its driver come from the Debian packages `chromium` and `chromium-driver` (`.ci/run` installs them).
+Without them these tests fail rather than skip, so a CI machine cannot pass them by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mt.config import load_config
+from mt.pipeline import translate
+from mt.report import compare_report
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+SCREENSHOTS = ROOT / "outputs" / "screenshots"
+ARTICLE = (
+    'نفى المتحدث باسم الخارجية الروسية الأنباء. وقال: "لن نتدخل في شؤون سوريا". '
+    "وأضاف أن <script>window.pwned = true</script> الاجتماع سيعقد في 26 تشرين الثاني/نوفمبر.\n"
+    "The talks failed.\n"
+)
+
+
+def chromium_paths() -> tuple[str, str]:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver")
+    if not browser or not driver:
+        pytest.fail("Chromium and chromedriver are needed for the report tests: "
+                    "apt-get install chromium chromium-driver (.ci/run does this)")
+    return browser, driver
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver_path = chromium_paths()
+    options = Options()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1400,1000", "--lang=en-US"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_run_report_in_chromium(browser: object, tmp_path: Path, marian_config: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    article = tmp_path / "article.ar.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    run_dir = translate(load_config(marian_config), article)
+    pairs = [json.loads(x) for x in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    driver = browser
+    driver.get((run_dir / "report.html").as_uri())  # type: ignore[attr-defined]
+
+    rows = driver.find_elements(By.CSS_SELECTOR, "#pairs tbody tr")  # type: ignore[attr-defined]
+    assert len(rows) == len(pairs) == 4
+    arabic = driver.find_elements(By.CSS_SELECTOR, "#pairs td.ar")  # type: ignore[attr-defined]
+    assert all(cell.get_attribute("dir") == "rtl" and cell.get_attribute("lang") == "ar" for cell in arabic)
+    assert all(cell.value_of_css_property("direction") == "rtl" for cell in arabic)
+    assert arabic[0].text == pairs[0]["ar"]
+    bars = driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")  # type: ignore[attr-defined]
+    assert len(bars) == 10
+    # the article's <script> is shown as text and never runs
+    assert driver.execute_script("return window.pwned === undefined")  # type: ignore[attr-defined]
+    assert "<script>window.pwned = true</script>" in arabic[2].text
+    flags = [f.text for f in driver.find_elements(By.CSS_SELECTOR, "#pairs tr:nth-child(4) .flag")]  # type: ignore
+    assert "not_arabic" in flags and "the text is mostly Latin script, not Arabic" in rows[3].text
+
+    # filter by text, then by "flagged only", then sort by quality
+    box = driver.find_element(By.ID, "filter-text")  # type: ignore[attr-defined]
+    box.send_keys("not_arabic")
+    visible = [r for r in rows if r.is_displayed()]
+    assert len(visible) == 1 and driver.find_element(By.ID, "shown").text == "1"  # type: ignore[attr-defined]
+    box.clear()
+    box.send_keys(" ")
+    driver.find_element(By.CSS_SELECTOR, 'th[data-key="quality"]').click()  # type: ignore[attr-defined]
+    ordered = [r.get_attribute("data-quality") for r in
+               driver.find_elements(By.CSS_SELECTOR, "#pairs tbody tr")]  # type: ignore[attr-defined]
+    numbers = [float(q) for q in ordered if q]
+    assert numbers == sorted(numbers)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(SCREENSHOTS / "run-report.png"))  # type: ignore[attr-defined]
+
+
+def test_compare_report_in_chromium(browser: object, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    systems = ["opus-mt", "nllb"]
+    table = {
+        "name": "demo", "input": "seeds", "reference": "ref.en.txt",
+        "signatures": {"bleu": "nrefs:1|bs:1000|seed:12345|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"},
+        "systems": [
+            {"system": name, "metrics": {m: {"score": s, "ci": 1.5, "p_value": p} for m in ("bleu", "chrf",
+                                                                                             "chrf++", "ter")},
+             "mean_quality": q, "flagged": f, "segments_per_s": v, "tokens_per_s": v * 30, "peak_rss_mb": 900,
+             "model_size_mb": 300}
+            for name, s, p, q, f, v in (("opus-mt", 30.0, None, 0.61, 2, 8.5), ("nllb", 33.0, 0.04, 0.7, 1, 2.5))
+        ],
+    }
+    side = [{"id": f"d:{k}", "ar": "قال المتحدث <b>إن</b> موسكو لن تتدخل", "ref": "He said Moscow would not.",
+             "systems": {n: {"en": f"{n} output {k} <i>x</i>", "quality": 0.1 * k, "score": -1.0,
+                             "flags": ["numbers_missing"] if k == 2 else [],
+                             "reasons": ["source numbers not in the output: 26"] if k == 2 else []}
+                         for n in systems}} for k in range(6)]
+    page = tmp_path / "report.html"
+    page.write_text(compare_report(table, side), encoding="utf-8")
+    driver = browser
+    driver.get(page.as_uri())  # type: ignore[attr-defined]
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#systems tbody tr")) == 2  # type: ignore[attr-defined]
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#pairs tbody tr")) == 6  # type: ignore[attr-defined]
+    speed_bars = driver.find_elements(By.CSS_SELECTOR, 'svg[aria-label="speed"] rect.bar')  # type: ignore
+    assert len(speed_bars) == 2
+    widths = [float(b.get_attribute("width")) for b in speed_bars]
+    assert widths[0] > widths[1] > 0  # 8.5 vs 2.5 segments/s
+    cell = driver.find_element(By.CSS_SELECTOR, "#pairs td.ar")  # type: ignore[attr-defined]
+    assert cell.value_of_css_property("direction") == "rtl" and "<b>إن</b>" in cell.text
+    assert "source numbers not in the output: 26" in driver.page_source  # type: ignore[attr-defined]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(SCREENSHOTS / "compare-report.png"))  # type: ignore[attr-defined]
