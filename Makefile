@@ -33,11 +33,13 @@ test:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd and sentencex, the
-# aligner's F1 on a gold set made from the seed article, and translation speed (writes benchmarks/results.json).
+# aligner's F1 on a gold set made from the seed article, translation speed (writes benchmarks/results.json),
+# and corpus mode: peak memory for 1,000 vs 10,000 documents, Ray with 1 vs 2 workers.
 bench:
 	$(BIN)/python benchmarks/segmentation.py
 	$(BIN)/python benchmarks/alignment.py
 	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/corpus.py
 
 lint:
 	$(BIN)/ruff check mt tests

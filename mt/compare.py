@@ -217,7 +217,7 @@ def markdown_table(table: dict[str, Any]) -> str:
                 p = "" if r["p_value"] is None else f" (p={r['p_value']:.4f})"
                 cells.append(f"{r['score']:.2f} ± {r['ci']:.2f}{p}")
         cells += [_fmt(row["mean_quality"], 3), str(row["flagged"]), _fmt(row["segments_per_s"], 2),
-                  _fmt(row["tokens_per_s"], 1), _fmt(row["peak_rss_mb"], 0), _fmt(row["model_size_mb"], 1)]
+                  _fmt(row["tokens_per_s"], 1), _fmt(row["peak_rss_mb"], 0), _fmt(row["model_size_mb"], 2)]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     if has_ref:

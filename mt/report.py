@@ -15,9 +15,10 @@ STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-align:left}
+th,td{border-bottom:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f4f4f4;position:sticky;top:0;cursor:pointer;user-select:none}
-td.ar{font-size:1.1em;font-family:"Noto Naskh Arabic","Amiri","Arial",sans-serif;text-align:right;width:38%}
+td.ar{font-size:1.1em;font-family:"Noto Naskh Arabic","Amiri","Arial",sans-serif;text-align:right;width:38%;
+min-width:16em}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .flag{display:inline-block;background:#fde2e1;color:#8a1c14;border-radius:3px;padding:0 .3em;margin:.1em;
 font-size:.8em}
@@ -223,7 +224,7 @@ def compare_report(table: dict[str, Any], side_by_side: Sequence[dict[str, Any]]
             f'<td class="num" style="background:{quality_color(row["mean_quality"])}">{_number(row["mean_quality"])}'
             f'</td><td class="num">{row["flagged"]}</td><td class="num">{_number(row["segments_per_s"], 2)}</td>'
             f'<td class="num">{_number(row["tokens_per_s"], 1)}</td><td class="num">{_number(row["peak_rss_mb"], 0)}'
-            f'</td><td class="num">{_number(row["model_size_mb"], 1)}</td></tr>')
+            f'</td><td class="num">{_number(row["model_size_mb"], 2)}</td></tr>')
     systems_table = (
         f'<table id="systems"><thead><tr><th>system</th>{head_cells}<th class="num">mean quality</th>'
         '<th class="num">flagged</th><th class="num">segments/s</th><th class="num">tokens/s</th>'
