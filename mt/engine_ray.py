@@ -115,17 +115,26 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
     run_dir = prepare_run_dir(config, overwrite)
     writer = RunWriter(run_dir, config.quality.min_quality is not None)
     stats = RunStats()
-    stats.timings["load_model_s"] = 0.0
-    by_order: dict[int, list[dict[str, Any]]] = {}
     translate_clock = time.perf_counter()
-    for row in ds.iter_rows():
-        by_order.setdefault(int(row["order"]), []).append(json.loads(row["pair"]))
-    stats.timings["translate_s"] = time.perf_counter() - translate_clock
-    stats.timings["ray_total_s"] = time.perf_counter() - clock
-
-    order = {id(d): k for k, d in enumerate(docs)}
+    rows = iter(ds.iter_rows())  # in document order (preserve_order): each chunk is written once it is complete
+    pending: dict[str, Any] | None = None
+    start = 0
+    with_pairs: set[str] = set()
     for k, chunk_docs in enumerate(chunked(iter(docs), CHUNK_DOCS, CHUNK_CHARS)):
-        records = [r for d in chunk_docs for r in sorted(by_order.get(order[id(d)], []), key=lambda r: r["index"])]
+        last = start + len(chunk_docs) - 1
+        start = last + 1
+        records: list[dict[str, Any]] = []
+        while True:
+            row = pending if pending is not None else next(rows, None)
+            pending = None
+            if row is None:
+                break
+            if int(row["order"]) > last:
+                pending = row
+                break
+            records.append({**json.loads(row["pair"]), "_order": int(row["order"])})
+        records.sort(key=lambda r: (r["_order"], r["index"]))
+        with_pairs = {r["doc_id"] for r in records}
         pairs = [_pair(r) for r in records]
         part = RunStats()
         references = find_references(chunk_docs, source.path, reference) if source.kind == "txt" else {}
@@ -135,7 +144,7 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
         part.inputs += [{"doc_id": d.doc_id, "path": d.source, "chars": len(d.text),
                          "sha256": hashlib.sha256(d.text.encode("utf-8")).hexdigest()}
                         for d in chunk_docs]
-        part.empty_documents += sum(1 for d in chunk_docs if not any(r["doc_id"] == d.doc_id for r in records))
+        part.empty_documents += sum(d.doc_id not in with_pairs for d in chunk_docs)
         part.units += len(records)
         part.pairs += len(kept)
         part.rejected += len(rejected)
@@ -149,6 +158,8 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
         part.quality_n += len(qualities)
         writer.write(k, kept, rejected, part.to_dict())
         stats.merge(part.to_dict())
+    stats.timings["translate_s"] = time.perf_counter() - translate_clock  # with scoring and writing
+    stats.timings["ray_total_s"] = time.perf_counter() - clock
     if stats.units == 0:
         raise InputError(f"input '{source.path}' holds no text to translate (it is empty or whitespace only)")
 

@@ -133,7 +133,7 @@ def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, 
 
 
 @pytest.mark.slow
-def test_ray_engine_gives_the_local_pairs(tmp_path: Path, marian_config: Path) -> None:
+def test_ray_engine_gives_the_local_pairs(tmp_path: Path, marian_config: Path, small_chunks: int) -> None:
     pytest.importorskip("ray")
     corpus = write_jsonl(tmp_path / "corpus.jsonl", documents(40))
     local = read_jsonl(translate(load_config(marian_config), corpus) / "pairs.jsonl")
@@ -147,7 +147,8 @@ def test_ray_engine_gives_the_local_pairs(tmp_path: Path, marian_config: Path) -
     assert [p["id"] for p in distributed] == [p["id"] for p in local]  # order kept too
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["engine"]["name"] == "ray" and manifest["engine"]["num_workers"] == 2
-    assert manifest["counts"]["pairs"] == 80
+    assert manifest["counts"]["pairs"] == 80 and manifest["counts"]["documents"] == 40
+    assert len(list((run_dir / "data").glob("train-*-of-00004.parquet"))) == 4  # 4 chunks of 10 documents
 
 
 def test_the_seed_still_gives_one_shard(tmp_path: Path, marian_config: Path) -> None:
