@@ -99,8 +99,6 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
         local = {} if address else {"num_cpus": num_workers + 1}  # one slot more, for the segmenting tasks
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
                  logging_level=logging.WARNING, **local)
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
