@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -125,7 +124,9 @@ def make_runner(system: str, model: Path, texts: list[str]) -> tuple[object, obj
     return run_mt, texts[:4]
 
 
-def measure(system: str, n: int) -> dict[str, float]:
+def measure(system: str, n: int) -> dict[str, float | None]:
+    from mt.manifest import peak_rss_mb
+
     model = build_model(WORK / "opus-mt-sized")
     os.environ.setdefault("MT_CACHE", str(WORK / "cache"))
     texts = segments(n)
@@ -137,14 +138,6 @@ def measure(system: str, n: int) -> dict[str, float]:
     return {"segments": len(texts), "seconds": round(seconds, 3), "segments_per_s": round(len(texts) / seconds, 3),
             "tokens_per_s": round(len(texts) * OUTPUT_TOKENS / seconds, 1),
             "peak_rss_mb": peak_rss_mb()}
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss it does not inherit the parent's peak)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def measure_duplicates(n: int, repeats: int) -> dict[str, float]:

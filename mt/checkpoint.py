@@ -59,8 +59,5 @@ class Checkpoint:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)", rows)
 
-    def __len__(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM translations").fetchone()[0])
-
     def close(self) -> None:
         self.db.close()

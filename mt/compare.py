@@ -10,27 +10,27 @@ system. Without one: reference-free quality and how much the systems agree (chrF
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-from sacrebleu.metrics import BLEU, CHRF, TER
+from sacrebleu.metrics import CHRF
 from sacrebleu.significance import PairedTest
 
 from mt.align import align
-from mt.config import Config, load_config
+from mt.config import Config, load_config, read_yaml
 from mt.errors import ConfigError, InputError, MtError
 from mt.io import read_text
+from mt.manifest import text_sha256
+from mt.quality import REFERENCE_METRICS, reference_metrics
 from mt.reference import reference_sentences
 from mt.report import compare_report
 from mt.sources import open_source
 from mt.writers import atomic_write
 
-METRICS = ("bleu", "chrf", "chrf++", "ter")
+METRICS = tuple(REFERENCE_METRICS)  # bleu, chrf, chrf++, ter
 BOOTSTRAP_SAMPLES = 1000
 
 
@@ -41,13 +41,8 @@ def expand_configs(paths: list[str]) -> tuple[list[str], str | None]:
     name = None
     for path_text in paths:
         path = Path(path_text)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file '{path}' does not exist") from None
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"config file '{path}' cannot be read: {exc}") from None
-        if isinstance(data, dict) and "systems" in data:
+        data = read_yaml(path)
+        if "systems" in data:
             unknown = set(data) - {"name", "systems"}
             if unknown:
                 raise ConfigError(f"{path}: unknown key '{sorted(unknown)[0]}'; a compare file has: name, systems")
@@ -63,7 +58,7 @@ def expand_configs(paths: list[str]) -> tuple[list[str], str | None]:
 
 def inputs_digest(config: Config, input_path: str | Path) -> list[str]:
     source = open_source(input_path, encoding=config.encoding, errors=config.encoding_errors, html=config.strip_html)
-    return [hashlib.sha256(d.text.encode("utf-8")).hexdigest() for d in source.documents()]
+    return [text_sha256(d.text) for d in source.documents()]
 
 
 def ensure_run(config_path: str, config: Config, input_path: str | Path, overwrite: bool) -> tuple[Path, bool]:
@@ -104,15 +99,11 @@ def reference_groups(reference: Path, baseline: list[dict[str, Any]]) -> list[tu
     return [(list(b.src), " ".join(sentences[j] for j in b.tgt)) for b in beads if b.src and b.tgt]
 
 
-def _metrics() -> dict[str, Any]:
-    return {"bleu": BLEU(), "chrf": CHRF(), "chrf++": CHRF(word_order=2), "ter": TER()}
-
-
 def score_systems(names: list[str], hyps: list[list[str]], refs: list[str]) -> tuple[dict[str, dict[str, Any]],
                                                                                         dict[str, str]]:
     """Corpus scores with 95% bootstrap confidence intervals and paired bootstrap p-values against the first
     system (sacrebleu's PairedTest); returns per system per metric {score, mean, ci, p_value}, and signatures."""
-    test = PairedTest(list(zip(names, hyps)), _metrics(), [refs], test_type="bs", n_samples=BOOTSTRAP_SAMPLES)
+    test = PairedTest(list(zip(names, hyps)), reference_metrics(), [refs], test_type="bs", n_samples=BOOTSTRAP_SAMPLES)
     signatures, results = test()
     keys = [k for k in results if k != "System"]
     table: dict[str, dict[str, Any]] = {name: {} for name in names}

@@ -121,7 +121,7 @@ def _check_types(path: Path | str, prefix: str, data: dict[str, Any], known: dic
             raise ConfigError(f"{path}: key '{prefix}{key}' must be of type {name}, got {got} {value!r}")
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -146,7 +146,7 @@ def _merged(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise ConfigError(f"config 'extends' forms a cycle: {chain}")
-    data = _read_yaml(path)
+    data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -216,10 +216,9 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>", base_dir: P
         data["model"] = _resolve_model_path(data["model"], base_dir, source)
         if quality.get("round_trip"):
             quality["round_trip"] = _resolve_config_path(quality["round_trip"], base_dir, source)
-    for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z", "max_arabic_share",
-                "max_repeat_share", "min_logprob", "min_quality"):
-        if isinstance(quality.get(key), int):
-            quality[key] = float(quality[key])
+    for key, value in quality.items():  # YAML's 1 is an int; the float fields hold floats
+        if isinstance(value, int) and str(_QUALITY_FIELDS[key].type).startswith("float"):
+            quality[key] = float(value)
     data["quality"] = QualityConfig(**quality)
     return Config(**data)
 

@@ -8,14 +8,13 @@ the local engine's, pair for pair. Ray is an optional extra: `pip install 'mt[ra
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
-from mt.config import Config, config_from_dict
+from mt.config import Config
 from mt.errors import InputError, MtError
 from mt.manifest import RunStats, build_manifest
 from mt.records import Document, Pair, Segment, pair_from_dict
@@ -34,25 +33,23 @@ def _import_ray() -> Any:
     return ray
 
 
-def segment_rows(row: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
+def segment_rows(row: dict[str, Any], config: Config) -> list[dict[str, Any]]:
     """One document row → one row per segment (a Ray task)."""
     from mt.pipeline import segment_document
 
-    cfg = config_from_dict(config)
     doc = Document(row["doc_id"], row["text"], row["source"])
-    units = segment_document(doc, cfg)
     return [{"order": row["order"], "doc_id": u.doc_id, "index": u.index, "text": u.segment.text,
              "start": u.segment.start, "end": u.segment.end, "flags": json.dumps(list(u.segment.flags)),
-             "notes": json.dumps(u.notes), "units_in_doc": len(units)} for u in units]
+             "notes": json.dumps(u.notes)} for u in segment_document(doc, config)]
 
 
 class TranslateActor:
     """Loads the model once; translates and scores batches of segments."""
 
-    def __init__(self, config: dict[str, Any], config_path: str) -> None:
+    def __init__(self, config: Config, config_path: str) -> None:
         from mt.backends import load_translator
 
-        self.config = config_from_dict(config)
+        self.config = config
         self.translator = load_translator(self.config, config_path)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
@@ -83,10 +80,9 @@ class TranslateActor:
 
 
 def translate_ray(config: Config, source: Source, *, config_path: str, overwrite: bool, address: str | None,
-                  num_workers: int, gpus_per_worker: float, reference: str | None = None,
-                  translator_info: Any = None) -> Path:
+                  num_workers: int, gpus_per_worker: float, reference: str | None = None) -> Path:
     """Run the pipeline on Ray and write the run folder like the local engine; returns its path."""
-    from mt.pipeline import CHUNK_CHARS, CHUNK_DOCS, chunked, filter_pairs, model_size_mb, peak_rss_mb, prepare_run_dir
+    from mt.pipeline import CHUNK_CHARS, CHUNK_DOCS, chunked, filter_pairs, prepare_run_dir
     from mt.reference import attach_references, find_references
 
     ray = _import_ray()
@@ -104,10 +100,9 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
     context.enable_progress_bars = False
     docs = list(source.documents())
     rows = [{"order": k, "doc_id": d.doc_id, "text": d.text, "source": d.source} for k, d in enumerate(docs)]
-    cfg = config.to_dict()
     ds = ray.data.from_items(rows)
-    ds = ds.flat_map(segment_rows, fn_kwargs={"config": cfg})
-    ds = ds.map_batches(TranslateActor, fn_constructor_kwargs={"config": cfg, "config_path": config_path},
+    ds = ds.flat_map(segment_rows, fn_kwargs={"config": config})  # the validated Config travels, not its dict
+    ds = ds.map_batches(TranslateActor, fn_constructor_kwargs={"config": config, "config_path": config_path},
                         batch_size=BATCH_SEGMENTS, compute=ray.data.ActorPoolStrategy(size=num_workers),
                         num_cpus=1, num_gpus=gpus_per_worker or None, batch_format="numpy")
     run_dir = prepare_run_dir(config, overwrite)
@@ -135,25 +130,13 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
         with_pairs = {r["doc_id"] for r in records}
         pairs = [_pair(r) for r in records]
         part = RunStats()
-        references = find_references(chunk_docs, source.path, reference) if source.kind == "txt" else {}
+        references = find_references(chunk_docs, reference) if source.kind == "txt" else {}
         if references:
             part.add_reference(attach_references(pairs, references))
         kept, rejected = filter_pairs(pairs, config.quality.min_quality)
-        part.inputs += [{"doc_id": d.doc_id, "path": d.source, "chars": len(d.text),
-                         "sha256": hashlib.sha256(d.text.encode("utf-8")).hexdigest()}
-                        for d in chunk_docs]
-        part.empty_documents += sum(d.doc_id not in with_pairs for d in chunk_docs)
-        part.units += len(records)
-        part.pairs += len(kept)
-        part.rejected += len(rejected)
-        part.model_inputs += sum(r["_inputs"] for r in records)
-        part.output_tokens += sum(r["_tokens"] for r in records)
-        part.split_for_model += sum("split_for_model" in p.flags for p in kept)
-        part.flagged += sum(bool(p.flags) for p in kept)
-        part.flags.update(f for p in kept for f in p.flags)
-        qualities = [p.quality for p in kept if p.quality is not None]
-        part.quality_sum += sum(qualities)
-        part.quality_n += len(qualities)
+        part.add(chunk_docs, kept, rejected, docs_with_segments=with_pairs, units=len(records),
+                 model_inputs=sum(r["_inputs"] for r in records), unique_model_inputs=0,  # deduplicated in actors
+                 output_tokens=sum(r["_tokens"] for r in records))
         writer.write(k, kept, rejected, part.to_dict())
         stats.merge(part.to_dict())
     stats.timings["translate_s"] = time.perf_counter() - translate_clock  # with scoring and writing
@@ -161,14 +144,12 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
     if stats.units == 0:
         raise InputError(f"input '{source.path}' holds no text to translate (it is empty or whitespace only)")
 
-    class _Info:
+    class _Engine:  # what the manifest records of the model: the actors hold the translators
         model_id, revision, family, device, max_input_tokens = config.model, None, None, "ray", None
 
-    manifest = build_manifest(config, translator_info or _Info(), stats, run_dir)
+    manifest = build_manifest(config, _Engine(), stats, run_dir)
     manifest["engine"] = {"name": "ray", "address": address, "num_workers": num_workers,
                           "gpus_per_worker": gpus_per_worker, "ray": ray.__version__}
-    manifest["resources"] = {"peak_rss_mb": peak_rss_mb()}
-    manifest["model"]["size_mb"] = model_size_mb(translator_info) if translator_info else None
     writer.finish(manifest)
     return run_dir
 

@@ -39,7 +39,7 @@ def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> st
     """A file's text, a leading BOM dropped and CRLF/CR line ends made LF. Invalid bytes are an error naming
     the byte offset unless `errors="replace"` (they become U+FFFD); NUL bytes always are (binary content)."""
     try:
-        codecs.lookup(encoding)
+        is_utf8 = codecs.lookup(encoding).name == "utf-8"
     except LookupError:
         raise InputError(f"unknown encoding '{encoding}'; use a Python codec name such as utf-8 or cp1256") from None
     try:
@@ -49,7 +49,6 @@ def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> st
     nul = data.find(b"\x00")
     if nul >= 0 and not encoding.lower().replace("-", "").startswith("utf16"):
         raise InputError(f"input '{path}' holds a NUL byte at byte offset {nul}: it looks binary, not text")
-    is_utf8 = codecs.lookup(encoding).name == "utf-8"
     codec, shown = ("utf-8-sig", "UTF-8") if is_utf8 else (encoding, encoding)
     try:
         text = data.decode(codec, errors=errors)

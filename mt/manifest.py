@@ -48,6 +48,32 @@ def signature(config: Config, revision: str | None, versions: dict[str, str]) ->
     )
 
 
+def text_sha256(text: str) -> str:
+    """The SHA-256 of a document's text (UTF-8): how the manifest and `mt compare` recognise an input."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MB (VmHWM, Linux; unlike ru_maxrss it does not inherit the
+    parent's peak), or None where it cannot be read."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def model_size_mb(translator: Any) -> float | None:
+    """Size on disk of the weights the translator loaded (the converted model for ct2)."""
+    folder = getattr(translator, "path", None) or getattr(getattr(translator, "resolved", None), "path", None)
+    if folder is None or not Path(folder).is_dir():
+        return None
+    weights = [p for p in Path(folder).iterdir() if p.suffix in (".safetensors", ".bin", ".pt")]
+    return round(sum(p.stat().st_size for p in weights) / 2**20, 3) if weights else None
+
+
 @dataclass
 class RunStats:
     """What a run counted, kept per chunk (in the shard's stats file) and merged."""
@@ -69,24 +95,24 @@ class RunStats:
     timings: dict[str, float] = field(default_factory=dict)
     reference: dict[str, Any] | None = None
 
-    def add(self, docs: list[Document], units: list[Any], texts: list[str], hyps: list[Any], kept: list[Pair],
-            rejected: list[Pair], resumed: int) -> None:
-        with_units = {u.doc_id for u in units}
-        self.inputs += [{"doc_id": d.doc_id, "path": d.source, "chars": len(d.text),
-                         "sha256": hashlib.sha256(d.text.encode("utf-8")).hexdigest()} for d in docs]
-        self.empty_documents += sum(d.doc_id not in with_units for d in docs)
-        self.units += len(units)
+    def add(self, docs: list[Document], kept: list[Pair], rejected: list[Pair], *, docs_with_segments: set[str],
+            units: int, model_inputs: int, unique_model_inputs: int, output_tokens: int, resumed: int = 0) -> None:
+        """Count one chunk: its documents, the pairs kept and rejected, and what the model read and wrote."""
+        self.inputs += [{"doc_id": d.doc_id, "path": d.source, "chars": len(d.text), "sha256": text_sha256(d.text)}
+                        for d in docs]
+        self.empty_documents += sum(d.doc_id not in docs_with_segments for d in docs)
+        self.units += units
         self.pairs += len(kept)
         self.rejected += len(rejected)
-        self.model_inputs += len(texts)
-        self.unique_model_inputs += len(set(texts))
+        self.model_inputs += model_inputs
+        self.unique_model_inputs += unique_model_inputs
         self.split_for_model += sum("split_for_model" in p.flags for p in kept)
         self.flagged += sum(bool(p.flags) for p in kept)
         self.flags.update(f for p in kept for f in p.flags)
         qualities = [p.quality for p in kept if p.quality is not None]
         self.quality_sum += sum(qualities)
         self.quality_n += len(qualities)
-        self.output_tokens += sum(h.n_tokens for h in hyps)
+        self.output_tokens += output_tokens
         self.resumed_translations += resumed
 
     def add_reference(self, summary: dict[str, Any]) -> None:
@@ -139,6 +165,7 @@ def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Pa
             "family": getattr(translator, "family", None),
             "device": getattr(translator, "device", None),
             "max_input_tokens": getattr(translator, "max_input_tokens", None),
+            "size_mb": model_size_mb(translator),
         },
         "packages": versions,
         "signature": signature(config, revision, versions),
@@ -162,4 +189,5 @@ def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Pa
             **{k: round(v, 3) for k, v in sorted(stats.timings.items())},
             "segments_per_s": round(stats.pairs / translate_s, 3) if translate_s else None,
         },
+        "resources": {"peak_rss_mb": peak_rss_mb()},
     }

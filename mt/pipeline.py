@@ -87,7 +87,7 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
                     continue
                 chunk = RunStats()
                 kept, rejected = run_chunk(docs, config, translator, checkpoint, chunk, bar.update,
-                                           source_path=input_path, reference=reference,
+                                           sidecars=source.kind == "txt", reference=reference,
                                            back_translator=back_translator)
                 writer.write(k, kept, rejected, chunk.to_dict())
                 stats.merge(chunk.to_dict())
@@ -99,10 +99,7 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     if stats.empty_documents:
         log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
     clock = time.perf_counter()
-    manifest = build_manifest(config, translator, stats, run_dir)
-    manifest["resources"] = {"peak_rss_mb": peak_rss_mb()}
-    manifest["model"]["size_mb"] = model_size_mb(translator)
-    writer.finish(manifest)
+    writer.finish(build_manifest(config, translator, stats, run_dir))
     log.info("wrote %d pairs to %s", stats.pairs, run_dir)
     return run_dir
 
@@ -121,9 +118,10 @@ def chunked(docs: Iterator[Document], max_docs: int, max_chars: int) -> Iterator
 
 
 def run_chunk(docs: list[Document], config: Config, translator: Translator, checkpoint: Checkpoint,
-              stats: RunStats, progress: Callable[[int], None], *, source_path: str | Path,
-              reference: str | Path | None, back_translator: Translator | None) -> tuple[list[Pair], list[Pair]]:
-    """Segment, translate, score and filter one chunk of documents; returns the kept and rejected pairs."""
+              stats: RunStats, progress: Callable[[int], None], *, sidecars: bool, reference: str | Path | None,
+              back_translator: Translator | None) -> tuple[list[Pair], list[Pair]]:
+    """Segment, translate, score and filter one chunk of documents; returns the kept and rejected pairs.
+    `sidecars`: the documents are files, which may have references beside them."""
     clock = time.perf_counter()
     units = [unit for doc in docs for unit in segment_document(doc, config)]
     for unit in units:
@@ -143,34 +141,15 @@ def run_chunk(docs: list[Document], config: Config, translator: Translator, chec
         assess_pair(pair, config)
     if config.quality.round_trip:
         add_round_trip(pairs, config.quality.round_trip, back_translator)
-    references = find_references(docs, source_path, reference) if docs and docs[0].source and \
-        "#" not in docs[0].source else {}
+    references = find_references(docs, reference) if sidecars else {}
     if references:
         stats.add_reference(attach_references(pairs, references))
     kept, rejected = filter_pairs(pairs, config.quality.min_quality)
     stats.timings["score_s"] = time.perf_counter() - clock
-    stats.add(docs, units, texts, hyps, kept, rejected, len(done))
+    stats.add(docs, kept, rejected, docs_with_segments={u.doc_id for u in units}, units=len(units),
+              model_inputs=len(texts), unique_model_inputs=len(set(texts)),
+              output_tokens=sum(h.n_tokens for h in hyps), resumed=len(done))
     return kept, rejected
-
-
-def peak_rss_mb() -> float | None:
-    """This process's peak resident memory in MB (Linux), or None where it cannot be read."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
-def model_size_mb(translator: Translator) -> float | None:
-    """Size on disk of the weights the translator loaded (the converted model for ct2)."""
-    folder = getattr(translator, "path", None) or getattr(getattr(translator, "resolved", None), "path", None)
-    if folder is None or not Path(folder).is_dir():
-        return None
-    weights = [p for p in Path(folder).iterdir() if p.suffix in (".safetensors", ".bin", ".pt")]
-    return round(sum(p.stat().st_size for p in weights) / 2**20, 3) if weights else None
 
 
 def segment_document(doc: Document, config: Config) -> list[Unit]:

@@ -181,13 +181,14 @@ def round_scores(scores: dict[str, float | None]) -> dict[str, float | None]:
     return {k: None if v is None else round(v, 4) for k, v in scores.items()}
 
 
-def _metrics() -> dict[str, Any]:
+def reference_metrics() -> dict[str, Any]:
+    """Fresh sacrebleu metrics, keyed by the names `mt` uses: bleu, chrf, chrf++, ter."""
     return {"bleu": BLEU(), "chrf": CHRF(), "chrf++": CHRF(word_order=2), "ter": TER()}
 
 
 def sentence_reference_scores(hypothesis: str, reference: str) -> dict[str, float]:
     """Sentence BLEU (effective order), chrF, chrF++ and TER of one hypothesis against one reference."""
-    metrics = _metrics()
+    metrics = reference_metrics()
     metrics["bleu"] = BLEU(effective_order=True)
     return {key: metrics[name].sentence_score(hypothesis, [reference]).score
             for name, key in REFERENCE_METRICS.items()}
@@ -196,7 +197,7 @@ def sentence_reference_scores(hypothesis: str, reference: str) -> dict[str, floa
 def corpus_reference_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Corpus BLEU, chrF, chrF++ and TER with sacrebleu signatures, so each number can be reproduced."""
     out = {}
-    for name, metric in _metrics().items():
+    for name, metric in reference_metrics().items():
         result = metric.corpus_score(list(hypotheses), [list(references)])
         out[name] = {"score": round(result.score, 4), "signature": str(metric.get_signature())}
     return out

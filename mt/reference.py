@@ -21,14 +21,11 @@ def sidecar(source: Path) -> Path:
     return source.with_name(stem + REFERENCE_SUFFIX)
 
 
-def find_references(docs: list[Document], input_path: str | Path,
-                    reference: str | Path | None) -> dict[str, tuple[str, str]]:
-    """doc_id → (reference path, reference text), from `reference` (single-file input) or sidecar files."""
+def find_references(docs: list[Document], reference: str | Path | None) -> dict[str, tuple[str, str]]:
+    """doc_id → (reference path, reference text): `reference` for a single input document (the pipeline checks
+    that there is one), else the sidecar files beside the documents that have one."""
     if reference is not None:
         path = Path(reference)
-        if len(docs) != 1:
-            raise InputError(f"--reference needs a single input document; for the folder '{input_path}' put "
-                             f"each reference beside its article as name{REFERENCE_SUFFIX}")
         if not path.is_file():
             raise InputError(f"reference '{path}' is not a file")
         return {docs[0].doc_id: (str(path), read_text(path))}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mt.backends import load_translator
+from mt.backends import language_id, load_translator
 from mt.config import load_config
 from mt.errors import ConfigError
 
@@ -40,7 +40,7 @@ def test_nllb_forces_the_target_language_as_first_token(nllb_config: Path) -> No
 def test_a_language_code_the_model_lacks_is_a_config_error(nllb_config: Path) -> None:
     translator = load_translator(load_config(nllb_config))
     with pytest.raises(ConfigError, match="key 'tgt_lang' is 'xyz_Abcd', which model .* does not know"):
-        translator._language_id("xyz_Abcd", "tgt_lang", "c.yaml")
+        language_id(translator.tokenizer, "xyz_Abcd", "tgt_lang", "c.yaml", translator.model_id)
 
 
 @pytest.mark.parametrize("fixture", ["marian_config", "nllb_config"])

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mt.errors import ConfigError
 
 if TYPE_CHECKING:
     from mt.config import Config
     from mt.records import Hypothesis
+
+# model_type values whose tokenizer takes src_lang and whose output must start with the target language.
+LANGUAGE_CODE_FAMILIES = ("m2m_100", "nllb-moe")
 
 # name -> "module:class"; the class is called with (config, config_path).
 BACKENDS = {"hf": "mt.backends.hf:HFTranslator", "ct2": "mt.backends.ct2:CT2Translator"}
@@ -39,3 +42,24 @@ def load_translator(config: Config, config_path: str = "CONFIG") -> Translator:
     module, name = target.split(":")
     translator: Translator = getattr(importlib.import_module(module), name)(config, config_path)
     return translator
+
+
+def language_id(tokenizer: Any, code: str, key: str, config_path: str, model_id: str) -> int:
+    """The token id of an NLLB language code; a code the model's tokenizer lacks is a config error."""
+    token_id = tokenizer.convert_tokens_to_ids(code)
+    if not isinstance(token_id, int) or token_id == tokenizer.unk_token_id:
+        raise ConfigError(f"{config_path}: key '{key}' is {code!r}, which model '{model_id}' does not know")
+    return int(token_id)
+
+
+def input_limit(configured: int, model_config: Any, tokenizer: Any) -> int:
+    """The longest input in tokens: the config's limit, the model's positions or the tokenizer's, whichever is
+    smallest (512 when the model states neither)."""
+    limits = [getattr(model_config, "max_position_embeddings", None), tokenizer.model_max_length]
+    usable = [int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
+    return min(configured, min(usable) if usable else 512)
+
+
+def count_tokens(tokenizer: Any, texts: list[str]) -> list[int]:
+    """Input length of each text in the tokenizer's tokens, special tokens included."""
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]

@@ -18,15 +18,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mt.backends import LANGUAGE_CODE_FAMILIES, count_tokens, input_limit, language_id
 from mt.config import Config
 from mt.errors import ConfigError, MtError
 from mt.hub import resolve_model
 from mt.records import Hypothesis
 
 log = logging.getLogger(__name__)
-
-LANGUAGE_CODE_FAMILIES = ("m2m_100", "nllb-moe")
-
 
 def _import_ctranslate2() -> Any:
     try:
@@ -110,9 +108,7 @@ class CT2Translator:
         if self.family in LANGUAGE_CODE_FAMILIES:
             self.tokenizer.src_lang = config.src_lang
             for key, code in (("src_lang", config.src_lang), ("tgt_lang", config.tgt_lang)):
-                if self.tokenizer.convert_tokens_to_ids(code) in (None, self.tokenizer.unk_token_id):
-                    raise ConfigError(f"{config_path}: key '{key}' is {code!r}, which model '{config.model}' "
-                                      "does not know")
+                language_id(self.tokenizer, code, key, config_path, config.model)
             self.prefix = [config.tgt_lang]  # counted in the decoding length, as in transformers' max_new_tokens
         self.device = "cuda" if config.device == "auto" and ctranslate2.get_cuda_device_count() > 0 else (
             "cpu" if config.device == "auto" else config.device)
@@ -127,13 +123,11 @@ class CT2Translator:
             str(self.path), device=self.device, compute_type=config.compute_type,
             inter_threads=config.inter_threads, intra_threads=config.intra_threads,
         )
-        limits = [getattr(model_config, "max_position_embeddings", None), self.tokenizer.model_max_length]
-        usable = [int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
-        self.max_input_tokens = min([config.max_input_tokens, *usable])
+        self.max_input_tokens = input_limit(config.max_input_tokens, model_config, self.tokenizer)
         log.info("loaded %s (%s, ct2 %s) on %s", config.model, self.family, config.compute_type, self.device)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        return [len(ids) for ids in self.tokenizer(texts, add_special_tokens=True)["input_ids"]]
+        return count_tokens(self.tokenizer, texts)
 
     def tokenize(self, texts: list[str]) -> list[list[str]]:
         ids = self.tokenizer(texts, add_special_tokens=True)["input_ids"]

@@ -9,15 +9,14 @@ import torch
 import transformers
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, DynamicCache, EncoderDecoderCache
 
+from mt.backends import LANGUAGE_CODE_FAMILIES, count_tokens, input_limit, language_id
 from mt.config import Config
-from mt.errors import ConfigError, MtError
+from mt.errors import MtError
 from mt.hub import ResolvedModel, resolve_model
 from mt.records import Hypothesis
 
 log = logging.getLogger(__name__)
 
-# model_type values whose tokenizer takes src_lang and whose output must start with the target language.
-LANGUAGE_CODE_FAMILIES = ("m2m_100", "nllb-moe")
 
 
 def pick_device(name: str) -> str:
@@ -74,25 +73,13 @@ class HFTranslator:
         self.forced_bos: int | None = None
         if self.family in LANGUAGE_CODE_FAMILIES:
             self.tokenizer.src_lang = config.src_lang
-            self.forced_bos = self._language_id(config.tgt_lang, "tgt_lang", config_path)
-            self._language_id(config.src_lang, "src_lang", config_path)
-        self.max_input_tokens = min(config.max_input_tokens, self._model_input_limit())
+            self.forced_bos = language_id(self.tokenizer, config.tgt_lang, "tgt_lang", config_path, config.model)
+            language_id(self.tokenizer, config.src_lang, "src_lang", config_path, config.model)
+        self.max_input_tokens = input_limit(config.max_input_tokens, self.model.config, self.tokenizer)
         log.info("loaded %s (%s, %s) on %s", config.model, self.family, self.revision or "local", self.device)
 
-    def _language_id(self, code: str, key: str, config_path: str) -> int:
-        token_id = self.tokenizer.convert_tokens_to_ids(code)
-        if not isinstance(token_id, int) or token_id == self.tokenizer.unk_token_id:
-            raise ConfigError(f"{config_path}: key '{key}' is {code!r}, which model '{self.model_id}' does not know")
-        return int(token_id)
-
-    def _model_input_limit(self) -> int:
-        limits = [getattr(self.model.config, "max_position_embeddings", None), self.tokenizer.model_max_length]
-        usable = [int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
-        return min(usable) if usable else 512
-
     def count_tokens(self, texts: list[str]) -> list[int]:
-        encoded = self.tokenizer(texts, add_special_tokens=True)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return count_tokens(self.tokenizer, texts)
 
     @torch.inference_mode()
     def translate_batch(self, texts: list[str]) -> list[Hypothesis]:
