@@ -1,27 +1,41 @@
-"""Boundary precision/recall/F1 of mt.segment next to pysbd and sentencex on a small Arabic test set.
+"""Sentence boundary P/R/F1 of mt.segment beside pysbd, sentencex, spaCy's sentencizer and a plain regex.
 
-Sets: `news` = paragraphs in benchmarks/data/segmentation-news.txt (one gold sentence per line, blank line between
-paragraphs) joined with spaces; `news-glued` = the same with no space after sentence-final punctuation, as scraped
-news often is; `seed` = the seed article with its gold split (from ../shared, when present); `single` = sentences
-that must not be split (benchmarks/data/segmentation-single.txt), scored as the number wrongly split.
+Headline: real text we did not write, with boundaries we did not choose (benchmarks/segmentation_data.py):
+`ntrex-news` = paragraphs rebuilt from NTREX-128's Arabic news documents, `ntrex-single` = its sentences one by one,
+scored as wrongly split per 1,000. Rules are chosen on the dev part; the test part is reported (`--part dev` shows
+the other). Then the errors per phenomenon (the kind of site a boundary or a false split is at), and the speed.
 
-Run: .venv/bin/python benchmarks/segmentation.py
+Regression (self-written, not the headline): `news` = benchmarks/data/segmentation-news.txt paragraphs,
+`news-glued` = the same with no space after sentence-final punctuation, `seed` = the seed article with its gold
+(from ../shared, when present), `single` = benchmarks/data/segmentation-single.txt sentences that must stay whole.
+
+Run: .venv/bin/python benchmarks/segmentation.py [--data DIR] [--part test|dev]   (DIR or $MT_SEGMENT_DATA)
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from mt.segment import TERMINALS, split_sentences
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import segmentation_data as data  # noqa: E402
+
+from mt.segment import CLOSERS, QUOTES, TERMINALS, split_sentences  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data" / "seed"
 Splitter = Callable[[str], list[str]]
+Case = tuple[str, list[str]]
+_REGEX = re.compile(r"(?<=[.!?؟…])\s+")
 
 
-def paragraphs(glued: bool) -> list[tuple[str, list[str]]]:
+def regression_paragraphs(glued: bool) -> list[Case]:
     blocks = (HERE / "data" / "segmentation-news.txt").read_text(encoding="utf-8").strip().split("\n\n")
     cases = []
     for block in blocks:
@@ -34,7 +48,7 @@ def paragraphs(glued: bool) -> list[tuple[str, list[str]]]:
     return cases
 
 
-def seed() -> list[tuple[str, list[str]]]:
+def seed() -> list[Case]:
     if not SHARED.exists():
         return []
     text = (SHARED / "article-000.ar.txt").read_text(encoding="utf-8")
@@ -59,7 +73,7 @@ def ends(text: str, sentences: list[str]) -> set[int]:
     return set(out[:-1])
 
 
-def score(split: Splitter, cases: list[tuple[str, list[str]]]) -> tuple[float, float, float]:
+def score(split: Splitter, cases: list[Case]) -> tuple[float, float, float]:
     tp = fp = fn = 0
     for text, gold in cases:
         want, got = ends(text, gold), ends(text, split(text))
@@ -69,6 +83,47 @@ def score(split: Splitter, cases: list[tuple[str, list[str]]]) -> tuple[float, f
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def wrongly_split(split: Splitter, sentences: list[str]) -> int:
+    return sum(1 for s in sentences if len([x for x in split(s) if x.strip()]) > 1)
+
+
+PHENOMENA = ("period", "ellipsis", "question", "exclamation", "quote", "no punctuation")
+
+
+def phenomenon(text: str, pos: int) -> str:
+    """The kind of site a boundary at `pos` (end of the previous sentence) is."""
+    before = text[:pos].rstrip()
+    core = before.rstrip(CLOSERS + QUOTES)
+    if core != before:
+        return "quote" if core[-1:] in TERMINALS else "no punctuation"
+    if core.endswith(("...", "…", "..")):
+        return "ellipsis"
+    last = core[-1:]
+    if last in "?؟":
+        return "question"
+    if last in "!":
+        return "exclamation"
+    if last in TERMINALS:
+        return "period"
+    return "no punctuation"
+
+
+def errors_by_phenomenon(split: Splitter, cases: list[Case]) -> dict[str, tuple[int, int, int]]:
+    """For each phenomenon: gold boundaries there, missed ones, false splits."""
+    gold_n: Counter[str] = Counter()
+    missed: Counter[str] = Counter()
+    false: Counter[str] = Counter()
+    for text, gold in cases:
+        want, got = ends(text, gold), ends(text, split(text))
+        for pos in want:
+            gold_n[phenomenon(text, pos)] += 1
+        for pos in want - got:
+            missed[phenomenon(text, pos)] += 1
+        for pos in got - want:
+            false[phenomenon(text, pos)] += 1
+    return {k: (gold_n[k], missed[k], false[k]) for k in PHENOMENA}
 
 
 def systems() -> dict[str, Splitter]:
@@ -89,24 +144,88 @@ def systems() -> dict[str, Splitter]:
         out["sentencex"] = lambda t: list(segment("ar", t))
     except ImportError:
         print("sentencex is not installed; pip install sentencex", file=sys.stderr)
+    try:
+        import spacy
+
+        nlp = spacy.blank("ar")
+        nlp.add_pipe("sentencizer")
+        nlp.max_length = 10**8
+        out["spaCy sentencizer"] = lambda t: [s.text for s in nlp(t).sents]
+    except ImportError:
+        print("spaCy is not installed; pip install spacy", file=sys.stderr)
+    out["regex"] = lambda t: _REGEX.split(t)
     return out
 
 
-def main() -> None:
-    sets = {"news": paragraphs(False), "news-glued": paragraphs(True), "seed": seed()}
-    singles = [s for s in (HERE / "data" / "segmentation-single.txt").read_text(encoding="utf-8").splitlines() if s]
-    n_bounds = {k: sum(len(g) - 1 for _, g in v) for k, v in sets.items()}
-    head = " | ".join(f"{k} P / R / F1 ({n_bounds[k]} boundaries)" for k in sets if sets[k])
-    print(f"| system | {head} | single: wrongly split of {len(singles)} |")
-    print("|---|" + "---|" * (sum(1 for v in sets.values() if v) + 1))
-    for name, split in systems().items():
+def table(title: str, sets: dict[str, list[Case]], single: tuple[str, list[str]] | None,
+          splitters: dict[str, Splitter]) -> None:
+    sets = {k: v for k, v in sets.items() if v}
+    bounds = {k: sum(len(g) - 1 for _, g in v) for k, v in sets.items()}
+    head = " | ".join(f"{k} P / R / F1 ({bounds[k]} boundaries, {len(v)} paragraphs)" for k, v in sets.items())
+    if single:
+        head += f" | {single[0]}: wrongly split of {len(single[1])} (per 1,000)"
+    print(f"\n{title}\n")
+    print(f"| system | {head} |")
+    print("|---|" + "---|" * (len(sets) + (1 if single else 0)))
+    for name, split in splitters.items():
         cells = []
         for cases in sets.values():
-            if cases:
-                p, r, f = score(split, cases)
-                cells.append(f"{p:.3f} / {r:.3f} / {f:.3f}")
-        wrong = sum(1 for s in singles if len([x for x in split(s) if x.strip()]) > 1)
-        print(f"| {name} | {' | '.join(cells)} | {wrong} |")
+            p, r, f = score(split, cases)
+            cells.append(f"{p:.3f} / {r:.3f} / {f:.3f}")
+        if single:
+            wrong = wrongly_split(split, single[1])
+            cells.append(f"{wrong} ({1000 * wrong / max(1, len(single[1])):.1f})")
+        print(f"| {name} | {' | '.join(cells)} |")
+
+
+def phenomena_table(title: str, cases: list[Case], splitters: dict[str, Splitter]) -> None:
+    rows = {name: errors_by_phenomenon(split, cases) for name, split in splitters.items()}
+    first = next(iter(rows.values()))
+    print(f"\n{title}: missed boundaries / false splits at each kind of site (gold boundaries there)\n")
+    print("| system | " + " | ".join(f"{k} ({first[k][0]})" for k in PHENOMENA) + " |")
+    print("|---|" + "---|" * len(PHENOMENA))
+    for name, row in rows.items():
+        print(f"| {name} | " + " | ".join(f"{row[k][1]} / {row[k][2]}" for k in PHENOMENA) + " |")
+
+
+def speed(splitters: dict[str, Splitter], paragraphs: list[str]) -> None:
+    """MB/s of each splitter on one core, one pass over paragraphs of real text: mt.segment and the regex read
+    them repeated to 2 MB, the peers (slower, and some cache repeated input) read them once."""
+    print("\nspeed: one process, one thread, one pass over paragraphs of real text (MB = 10^6 bytes of UTF-8)\n")
+    print("| system | MB | seconds | MB/s |")
+    print("|---|---|---|---|")
+    size = sum(len(p.encode("utf-8")) + 1 for p in paragraphs)
+    for name, split in splitters.items():
+        ours = name.startswith("mt.segment") or name == "regex"
+        part = paragraphs * (int(2e6 / size) + 1 if ours else 1)
+        mb = sum(len(p.encode("utf-8")) + 1 for p in part) / 1e6
+        t0 = time.perf_counter()
+        for para in part:
+            split(para)
+        seconds = time.perf_counter() - t0
+        print(f"| {name} | {mb:.2f} | {seconds:.2f} | {mb / seconds:.1f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", help=f"folder holding ntrex-128/ (default ${data.ENV})")
+    ap.add_argument("--part", choices=("test", "dev"), default="test")
+    args = ap.parse_args()
+    splitters = systems()
+    root = data.data_root(args.data)
+    if root is None:
+        print(data.HOW_TO_GET)
+    else:
+        part = data.split_parts(data.ntrex_documents(root))[args.part]
+        news = data.paragraphs(part)
+        table(f"Real text ({args.part} part; source: NTREX-128 Arabic, CC BY-SA 4.0, {root / 'ntrex-128'})",
+              {"ntrex-news": news}, ("ntrex-single", data.singles(part)), splitters)
+        phenomena_table(f"ntrex-news ({args.part})", news, splitters)
+        speed(splitters, [t for t, _ in data.paragraphs(data.ntrex_documents(root))])
+    singles = [s for s in (HERE / "data" / "segmentation-single.txt").read_text(encoding="utf-8").splitlines() if s]
+    table("Regression (self-written sets, not the headline)",
+          {"news": regression_paragraphs(False), "news-glued": regression_paragraphs(True), "seed": seed()},
+          ("single", singles), splitters)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ TERMINALS = ".!?؟…۔‼⁇⁈⁉"
 # an earlier line); `'` only when whitespace or the line end follows.
 CLOSERS = "»”’)]}›"
 OPENERS = "«“‘([{‹"
+QUOTES = "\"'«»“”‘’‹›"
 INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u061c"
 TATWEEL = "\u0640"
 CONTINUATION = "،,؛;:"
@@ -30,6 +31,7 @@ _PROTECTED = re.compile(
     r"|sa|ae|eg|qa|kw|bh|om|jo|lb|sy|iq|ma|dz|tn|ly|sd|ps|ye|tr|ir|us|cn|jp|in|news|online)\b",
     re.ASCII | re.IGNORECASE,
 )
+_MAYBE_PROTECTED = re.compile(r"[A-Za-z0-9-]\.[A-Za-z]|@|://", re.ASCII)
 # Latin abbreviations that are not sentence ends (titles, Latin short forms) and ones that may be.
 _LATIN_STRONG = frozenset(
     "mr mrs ms dr prof st mt gen col lt sgt capt cpt maj adm sen rep gov pres jr sr vs e.g i.e cf al "
@@ -51,6 +53,26 @@ SENTENCE_OPENERS = frozenset(
     + [f"ف{w}" for w in _REPORTING]
     + "وكان وكانت وقد ولكن لكن كما وفي ويذكر يذكر ويشار يشار وتجدر تجدر وأوضح وبحسب وحسب وفقا ووفقا".split()
 )
+# Words a sentence cannot end with (prepositions, conjunctions, relative pronouns, particles): a terminal after
+# one of them is not a sentence end (``روي في. واد``: Roe v. Wade), unless it closes an acronym (``سي إن إن.``).
+FUNCTION_WORDS = frozenset(
+    "في من على إلى الى عن مع أو أم ثم أن إن لأن لكن بل التي الذي الذين اللذين اللتين اللواتي اللذان حتى لدى عند "
+    "ضد خلال منذ كي لكي لن لم قد سوف".split()
+)
+# Latin letters as Arabic spells them (``دي آر.`` = Dr., ``جيه. كيه.``): initials more often than sentence ends.
+LETTER_NAMES = frozenset(
+    "إيه ايه بي سي دي إي اي إف اف جي إتش اتش آي جيه كيه إل ال إم ام إن ان أو او كيو آر ار إس اس تي يو في دبليو "
+    "إكس اكس واي زد زي".split()
+)
+# Words that carry a sentence on after an ellipsis or a question mark: ``تفعله... في الواقع``, ``الطاقة؟ أو``.
+CONTINUES_AFTER_PAUSE = frozenset("أو أم في من على إلى الى عن مع بل".split())
+CONTINUES_AFTER_QUESTION = frozenset("أو أم".split())
+# A bare reporting verb right after a closed quotation attributes it (``"... الأفراد." حسبما أفاد السيد ألبنس.``),
+# unless it reports more speech (``"..." قال فليك إن مكتبه ...``).
+ATTRIBUTION = frozenset(
+    _REPORTING + "تساءل تساءلت سأل سألت حسبما بحسب وفق يقول تقول يضيف تضيف".split()
+)
+_REPORTED_SPEECH = re.compile(r"(?:^|\s)(?:[وف]?(?:إن|أن|بأن)\S{0,3})(?=\s|$)|[:\"«“]")
 _NON_JOINING = "اأإآٱدذرزوؤةى"
 _GLUED_RE = re.compile(
     r"(?<=[\u0621-\u064a]{2}[" + _NON_JOINING + r"])(?=[وف](?:" + "|".join(_REPORTING) + r")(?![\u0621-\u064a]))"
@@ -66,16 +88,52 @@ def split_sentences(text: str, repair_glued: bool = False) -> list[Segment]:
     punctuation (``صبراوقالت``) is split where the evidence is strong; such segments are flagged
     `glued_split`, and without the repair the segment holding the suspect is flagged `glued_suspect`.
     """
-    segments: list[Segment] = []
-    for line_start, line_end in _lines(text):
-        line = text[line_start:line_end]
-        for start, end in _sentence_spans(line):
-            for seg in _glued(line, start, end, repair_glued):
-                segments.append(
-                    Segment(text[line_start + seg.start : line_start + seg.end], line_start + seg.start,
-                            line_start + seg.end, seg.flags)
-                )
-    return segments
+    spans = [(ls + a, ls + b) for ls, le in _lines(text) for a, b in _sentence_spans(text[ls:le])]
+    labels = _speaker_labels(text, spans)
+    if labels:
+        spans = [cut for span in spans for cut in _cut_at_labels(text, span, labels)]
+    return [seg for start, end in spans for seg in _glued(text, start, end, repair_glued)]
+
+
+_LABEL = re.compile(r"([^\s:،,؛.!?؟…\"«»()\d]{2,24}(?: [^\s:،,؛.!?؟…\"«»()\d]{2,24})?):\s")
+
+
+_NAME_COLON = re.compile(r"(?<!\S)([^\W\d_]{2,24}):\s")
+
+
+def _speaker_labels(text: str, spans: list[tuple[int, int]]) -> frozenset[str]:
+    """Speaker labels of a transcript (``ناتاليا: ...``): a name of one or two words and a colon that opens at
+    least two sentences of the text. A sentence that ends without punctuation before one is then cut there."""
+    if text.count(":") < 2:
+        return frozenset()
+    seen: dict[str, int] = {}
+    for start, _ in spans:
+        m = _LABEL.match(text, start)
+        if m and not any(w in SENTENCE_OPENERS or w in _REPORTING for w in m.group(1).split()):
+            seen[m.group(1)] = seen.get(m.group(1), 0) + 1
+    labels = {label for label, n in seen.items() if n >= 2}
+    if labels:  # a transcript: a one-word name before a colon twice or more is a speaker too (كريس: ...)
+        names: dict[str, int] = {}
+        for m in _NAME_COLON.finditer(text):
+            names[m.group(1)] = names.get(m.group(1), 0) + 1
+        labels |= {name for name, n in names.items() if n >= 2 and name not in SENTENCE_OPENERS | ATTRIBUTION}
+    return frozenset(labels)
+
+
+def _cut_at_labels(text: str, span: tuple[int, int], labels: frozenset[str]) -> Iterator[tuple[int, int]]:
+    start, end = span
+    colon = text.find(":", start, end)
+    while colon >= 0:
+        for label in labels:
+            at = colon - len(label)
+            if at > start and text.startswith(label, at) and text[at - 1].isspace():
+                piece = _strip_span(text, start, at)
+                if piece:
+                    yield piece
+                    start = at
+                break
+        colon = text.find(":", colon + 1, end)
+    yield start, end
 
 
 def iter_sentences(text: str, repair_glued: bool = False) -> Iterator[str]:
@@ -100,7 +158,7 @@ def _strip_span(line: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
-    protected = [m.span() for m in _PROTECTED.finditer(line)]
+    protected = [m.span() for m in _PROTECTED.finditer(line)] if _MAYBE_PROTECTED.search(line) else []
     start = 0
     for m in _TERMINAL_RUN.finditer(line):
         a, b = m.span()
@@ -120,19 +178,31 @@ def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
 
 
 def _extend_closers(line: str, pos: int) -> int:
-    """Move past closing quotes, brackets and invisible marks that follow a sentence end."""
+    """Move past what follows a sentence end and still belongs to it: closing quotes and brackets, invisible
+    marks, and a terminal after a closed quote (``"مطاردة هيلاري.".``)."""
     n = len(line)
     while pos < n:
         ch = line[pos]
         if ch in CLOSERS or ch in INVISIBLE:
             pos += 1
-        elif ch == '"' and (line.count('"', 0, pos) % 2 == 1 or pos + 1 == n or line[pos + 1].isspace()):
-            pos += 1  # an open quote closes; so does one right after the terminal and before a space
-        elif ch == "'" and (pos + 1 == n or line[pos + 1].isspace()):
+        elif ch == '"' and (line.count('"', 0, pos) % 2 == 1 or _quotes_end_here(line, pos)):
+            pos += 1  # an open quote closes; so does one before a space (a quote opened on an earlier line)
+        elif ch in QUOTES and _quotes_end_here(line, pos):
+            pos += 1  # ``'`` or a misused opening quote between the terminal and a space
+        elif ch in TERMINALS:
             pos += 1
         else:
             break
     return pos
+
+
+def _quotes_end_here(line: str, pos: int) -> bool:
+    """Whether the run of quotes, closers and invisible marks at `pos` is followed by a space, a terminal or the
+    line end."""
+    n = len(line)
+    while pos < n and (line[pos] in QUOTES or line[pos] in CLOSERS or line[pos] in INVISIBLE):
+        pos += 1
+    return pos == n or line[pos].isspace() or line[pos] in TERMINALS
 
 
 def _next_visible(line: str, pos: int) -> tuple[int, bool]:
@@ -145,8 +215,7 @@ def _next_visible(line: str, pos: int) -> tuple[int, bool]:
 
 
 def _token_before(line: str, sent_start: int, a: int) -> tuple[str, int]:
-    """The word that a terminal at `a` follows, without quotes, brackets or invisible marks, and where
-    it starts."""
+    """The word that ends at `a`, without quotes, brackets or invisible marks, and where it starts."""
     i = a
     while i > sent_start and not line[i - 1].isspace():
         i -= 1
@@ -154,7 +223,33 @@ def _token_before(line: str, sent_start: int, a: int) -> tuple[str, int]:
     return token.strip("\"'" + OPENERS + CLOSERS), i
 
 
+def _word_after(line: str, k: int) -> str:
+    word = _WORD_AFTER.match(line, k)
+    return _INVISIBLE_RE.sub("", word.group()).lstrip(OPENERS + "'") if word else ""
+
+
+def _reports_speech(line: str, k: int) -> bool:
+    """Whether the clause from `k` to the next terminal reports speech of its own (إن, أن, a colon, a quote)."""
+    m = _TERMINAL_RUN.search(line, k)
+    return _REPORTED_SPEECH.search(line, k, m.start() if m else len(line)) is not None
+
+
+def _letter_run(line: str, sent_start: int, token: str, token_start: int) -> int:
+    """How many spelled Latin letters (``بي بي سي``) end with `token`."""
+    count = 0
+    while token in LETTER_NAMES:
+        count += 1
+        j = token_start
+        while j > sent_start and line[j - 1].isspace():
+            j -= 1
+        if j <= sent_start:
+            break
+        token, token_start = _token_before(line, sent_start, j)
+    return count
+
+
 def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
+    """Whether the terminal run `line[a:b]`, extended to `end` by closers, ends a sentence."""
     run = line[a:b]
     k, spaced = _next_visible(line, end)
     if k >= len(line):
@@ -162,11 +257,27 @@ def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
     nxt = line[k]
     if nxt in CONTINUATION:
         return False
-    if run != ".":
-        if run.startswith(".") and set(run) == {"."} and nxt.isdigit() and not spaced:
-            return False
-        return True
+    following = _word_after(line, k)
+    if following in ATTRIBUTION and any(c in QUOTES for c in line[b:end]) and not _reports_speech(line, k):
+        return False  # "... الأفراد." حسبما أفاد السيد ألبنس.
     token, token_start = _token_before(line, sent_start, a)
+    dots = set(run) <= {".", "…"}
+    if dots and token in FUNCTION_WORDS | LETTER_NAMES:
+        letters = _letter_run(line, sent_start, token, token_start)
+        if letters >= 3:
+            pass  # an acronym: بي بي سي.
+        elif letters == 0 or token in FUNCTION_WORDS and letters == 1:
+            return False  # no sentence ends with في, من, التي: روي في. واد
+        else:
+            return following in SENTENCE_OPENERS  # initials: دي آر. بوبو
+    if run != ".":
+        if dots:  # an ellipsis: a pause inside the sentence more often than its end
+            if (not spaced and end == b) or (a > 0 and line[a - 1].isspace()):
+                return following in SENTENCE_OPENERS  # glued or free-standing: طويلا...ثم, جدًا ... إنهم
+            return following not in CONTINUES_AFTER_PAUSE
+        if any(c in "?؟!" for c in run):
+            return following not in CONTINUES_AFTER_QUESTION
+        return True
     prev = token[-1:] if token else ""
     if not spaced and end == b:
         if prev.isdigit() and nxt.isdigit():
@@ -179,10 +290,8 @@ def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
         return False  # approx. three
     kind = _abbreviation_kind(line, sent_start, token_start, a, token)
     if kind == "strong":
-        return False
+        return len(token) == 1 and _is_latin(token) and following in SENTENCE_OPENERS  # لحرف u. وذكرت
     if kind == "weak":
-        word = _WORD_AFTER.match(line, k)
-        following = word.group() if word else ""
         return following in SENTENCE_OPENERS or (_is_latin(nxt) and nxt.isupper())
     return True
 
@@ -218,8 +327,8 @@ def _next_is_digit(line: str, pos: int) -> bool:
 
 
 def _glued(line: str, start: int, end: int, repair: bool) -> Iterator[Segment]:
-    """Split (or flag) a sentence span at glued sentence boundaries; offsets are relative to `line`."""
-    cuts = [m.start() for m in _GLUED_RE.finditer(line, start, end)]
+    """Split (or flag) a sentence span at glued sentence boundaries."""
+    cuts = [m.start() for m in _GLUED_RE.finditer(line, start, end) if start < m.start() < end]
     if not cuts:
         yield Segment(line[start:end], start, end)
         return
