@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import segmentation_data as data  # noqa: E402
 
-from mt.segment import CLOSERS, QUOTES, TERMINALS, split_sentences  # noqa: E402
+from mt.segment import CLOSERS, INVISIBLE, QUOTES, TERMINALS, split_sentences  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data" / "seed"
@@ -46,6 +46,25 @@ def regression_paragraphs(glued: bool) -> list[Case]:
             text += ("" if glued and ends_punct else " ") + s
         cases.append((text, sents))
     return cases
+
+
+MARKS = {"<RLM>": "\u200f", "<ALM>": "\u061c", "<ZWJ>": "\u200d"}
+
+
+def written_phenomena() -> dict[str, list[Case]]:
+    """benchmarks/data/segmentation-phenomena.txt: `## name`, then paragraphs of gold sentences."""
+    out: dict[str, list[Case]] = {}
+    name = ""
+    text = (HERE / "data" / "segmentation-phenomena.txt").read_text(encoding="utf-8")
+    for mark, char in MARKS.items():
+        text = text.replace(mark, char)
+    for block in text.split("\n\n"):
+        lines = [ln for ln in block.splitlines() if ln.strip() and not ln.startswith("# ")]
+        if lines and lines[0].startswith("## "):
+            name = lines.pop(0)[3:].strip()
+        if lines:
+            out.setdefault(name, []).append((" ".join(lines), lines))
+    return out
 
 
 def seed() -> list[Case]:
@@ -83,6 +102,14 @@ def score(split: Splitter, cases: list[Case]) -> tuple[float, float, float]:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def loses_text(split: Splitter, cases: list[Case]) -> int:
+    """Paragraphs whose sentences do not hold every visible character of the paragraph, in order."""
+    def visible(t: str) -> str:
+        return "".join(c for c in t if not c.isspace() and c not in INVISIBLE)
+
+    return sum(1 for text, _ in cases if "".join(visible(x) for x in split(text)) != visible(text))
 
 
 def wrongly_split(split: Splitter, sentences: list[str]) -> int:
@@ -164,9 +191,10 @@ def table(title: str, sets: dict[str, list[Case]], single: tuple[str, list[str]]
     head = " | ".join(f"{k} P / R / F1 ({bounds[k]} boundaries, {len(v)} paragraphs)" for k, v in sets.items())
     if single:
         head += f" | {single[0]}: wrongly split of {len(single[1])} (per 1,000)"
+    head += " | paragraphs losing text"
     print(f"\n{title}\n")
     print(f"| system | {head} |")
-    print("|---|" + "---|" * (len(sets) + (1 if single else 0)))
+    print("|---|" + "---|" * (len(sets) + (1 if single else 0) + 1))
     for name, split in splitters.items():
         cells = []
         for cases in sets.values():
@@ -175,6 +203,7 @@ def table(title: str, sets: dict[str, list[Case]], single: tuple[str, list[str]]
         if single:
             wrong = wrongly_split(split, single[1])
             cells.append(f"{wrong} ({1000 * wrong / max(1, len(single[1])):.1f})")
+        cells.append(str(sum(loses_text(split, cases) for cases in sets.values())))
         print(f"| {name} | {' | '.join(cells)} |")
 
 
@@ -186,6 +215,24 @@ def phenomena_table(title: str, cases: list[Case], splitters: dict[str, Splitter
     print("|---|" + "---|" * len(PHENOMENA))
     for name, row in rows.items():
         print(f"| {name} | " + " | ".join(f"{row[k][1]} / {row[k][2]}" for k in PHENOMENA) + " |")
+
+
+EDGE = " \t\n" + INVISIBLE  # marks at a sentence's edge may lie inside it or between sentences
+
+
+def written_table(phenomena: dict[str, list[Case]], splitters: dict[str, Splitter]) -> None:
+    names = list(phenomena)
+    print("\nPhenomena of issue 13 (self-written examples, benchmarks/data/segmentation-phenomena.txt): paragraphs "
+          "split exactly as the gold (invisible marks at a sentence's edge may go either side)\n")
+    print("| system | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for name, split in splitters.items():
+        cells = []
+        for cases in phenomena.values():
+            exact = sum(1 for text, gold in cases if [x.strip(EDGE) for x in split(text) if x.strip(EDGE)] ==
+                        [g.strip(EDGE) for g in gold])
+            cells.append(f"{exact}/{len(cases)}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 def speed(splitters: dict[str, Splitter], paragraphs: list[str]) -> None:
@@ -223,6 +270,7 @@ def main() -> None:
         phenomena_table(f"ntrex-news ({args.part})", news, splitters)
         speed(splitters, [t for t, _ in data.paragraphs(data.ntrex_documents(root))])
     singles = [s for s in (HERE / "data" / "segmentation-single.txt").read_text(encoding="utf-8").splitlines() if s]
+    written_table(written_phenomena(), splitters)
     table("Regression (self-written sets, not the headline)",
           {"news": regression_paragraphs(False), "news-glued": regression_paragraphs(True), "seed": seed()},
           ("single", singles), splitters)

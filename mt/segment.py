@@ -65,7 +65,7 @@ LETTER_NAMES = frozenset(
     "إكس اكس واي زد زي".split()
 )
 # Words that carry a sentence on after an ellipsis or a question mark: ``تفعله... في الواقع``, ``الطاقة؟ أو``.
-CONTINUES_AFTER_PAUSE = frozenset("أو أم في من على إلى الى عن مع بل".split())
+CONTINUES_AFTER_PAUSE = frozenset("أو أم في من على إلى الى عن مع بل ثم".split())
 CONTINUES_AFTER_QUESTION = frozenset("أو أم".split())
 # A bare reporting verb right after a closed quotation attributes it (``"... الأفراد." حسبما أفاد السيد ألبنس.``),
 # unless it reports more speech (``"..." قال فليك إن مكتبه ...``).
@@ -272,8 +272,8 @@ def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
             return following in SENTENCE_OPENERS  # initials: دي آر. بوبو
     if run != ".":
         if dots:  # an ellipsis: a pause inside the sentence more often than its end
-            if (not spaced and end == b) or (a > 0 and line[a - 1].isspace()):
-                return following in SENTENCE_OPENERS  # glued or free-standing: طويلا...ثم, جدًا ... إنهم
+            if (not spaced and end == b) or (a > 0 and line[a - 1].isspace()) or len(line[sent_start:a].split()) <= 2:
+                return following in SENTENCE_OPENERS  # glued, free-standing, or a pause: طويلا...ثم, وأنا... لا
             return following not in CONTINUES_AFTER_PAUSE
         if any(c in "?؟!" for c in run):
             return following not in CONTINUES_AFTER_QUESTION
