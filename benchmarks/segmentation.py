@@ -1,9 +1,11 @@
 """Sentence boundary P/R/F1 of mt.segment beside pysbd, sentencex, spaCy's sentencizer and a plain regex.
 
 Headline: real text we did not write, with boundaries we did not choose (benchmarks/segmentation_data.py):
-`ntrex-news` = paragraphs rebuilt from NTREX-128's Arabic news documents, `ntrex-single` = its sentences one by one,
-scored as wrongly split per 1,000. Rules are chosen on the dev part; the test part is reported (`--part dev` shows
-the other). Then the errors per phenomenon (the kind of site a boundary or a false split is at), and the speed.
+paragraphs rebuilt from NTREX-128's Arabic news documents and from TICO-19's Arabic documents (Wikipedia, PubMed,
+travel guides, doctor-patient conversations), and their single sentences one by one, scored as wrongly split.
+Rules are chosen on the dev part; the test part is reported (`--part dev` shows the other). Then the errors per
+phenomenon (the kind of site a boundary or a false split is at), the issue's phenomena on written examples, and
+the speed.
 
 Regression (self-written, not the headline): `news` = benchmarks/data/segmentation-news.txt paragraphs,
 `news-glued` = the same with no space after sentence-final punctuation, `seed` = the seed article with its gold
@@ -33,6 +35,9 @@ SHARED = HERE.parent.parent / "shared" / "data" / "seed"
 Splitter = Callable[[str], list[str]]
 Case = tuple[str, list[str]]
 _REGEX = re.compile(r"(?<=[.!?؟…])\s+")
+
+
+LICENCES = {"ntrex-128": "NTREX-128 Arabic, CC BY-SA 4.0", "tico-19": "TICO-19 en-ar, CC0"}
 
 
 def regression_paragraphs(glued: bool) -> list[Case]:
@@ -263,12 +268,15 @@ def main() -> None:
     if root is None:
         print(data.HOW_TO_GET)
     else:
-        part = data.split_parts(data.ntrex_documents(root))[args.part]
-        news = data.paragraphs(part)
-        table(f"Real text ({args.part} part; source: NTREX-128 Arabic, CC BY-SA 4.0, {root / 'ntrex-128'})",
-              {"ntrex-news": news}, ("ntrex-single", data.singles(part)), splitters)
-        phenomena_table(f"ntrex-news ({args.part})", news, splitters)
-        speed(splitters, [t for t, _ in data.paragraphs(data.ntrex_documents(root))])
+        sources = data.available(root)
+        parts = {name: data.split_parts(docs)[args.part] for name, docs in sources.items()}
+        news = {f"{name} paragraphs": data.paragraphs(part) for name, part in parts.items()}
+        singles_real = [s for part in parts.values() for s in data.singles(part)]
+        table(f"Real text ({args.part} part; {', '.join(LICENCES[n] for n in sources)}; from {root})", news,
+              (f"{' + '.join(parts)} single sentences", singles_real), splitters)
+        for name, cases in news.items():
+            phenomena_table(f"{name} ({args.part})", cases, splitters)
+        speed(splitters, [t for docs in sources.values() for t, _ in data.paragraphs(docs)])
     singles = [s for s in (HERE / "data" / "segmentation-single.txt").read_text(encoding="utf-8").splitlines() if s]
     written_table(written_phenomena(), splitters)
     table("Regression (self-written sets, not the headline)",

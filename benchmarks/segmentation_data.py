@@ -1,65 +1,104 @@
 """Real Arabic text with gold sentence boundaries for benchmarks/segmentation.py, read from outside the repo.
 
-The data is fetched once into a folder (``MT_SEGMENT_DATA`` or ``--data``, e.g. ``/work/data``) and never committed:
+The data is fetched once into a folder (``MT_SEGMENT_DATA`` or ``--data``, e.g. ``/work/data``) and never committed;
+each source has a SOURCE.md there naming its repository, commit and licence:
 
-- ``ntrex-128/newstest2019-ref.arb.txt`` + ``ntrex-128/DOCUMENT_IDS.tsv``: NTREX-128's Arabic side (professional
-  translation of the WMT19 news test set, one sentence per line, 123 documents; CC BY-SA 4.0), from
-  https://github.com/MicrosoftTranslator/NTREX (``NTREX-128/`` and ``DOCUMENT_IDS.tsv``).
+- ``ntrex-128/``: NTREX-128's Arabic side (``newstest2019-ref.arb.txt``: a professional translation of the WMT19
+  English news test set, one sentence per line), its English source (``newstest2019-src.eng.txt``) and
+  ``DOCUMENT_IDS.tsv`` (123 documents); CC BY-SA 4.0, https://github.com/MicrosoftTranslator/NTREX.
+- ``tico-19/all.en-ar.tmx``: TICO-19's English-Arabic translation memory (3,071 segments of 31 documents:
+  PubMed, Wikipedia, Wikivoyage, Wikinews, Wikisource, CMU's doctor-patient conversations; tuid = document:index),
+  unzipped from ``data/TM/all.en-ar.tmx.zip`` of https://github.com/tico-19/tico-19.github.io; CC0.
 
-Paragraphs are rebuilt as the ersatz test suite was: consecutive gold sentences of one document joined by a space.
-The first line of each document is its headline and is left out. Even-numbered documents are the dev part (used to
-choose rules), odd-numbered ones the test part (reported).
+Paragraphs are rebuilt as the ersatz test suite was: consecutive gold segments of one document joined by a space
+(NTREX's first line, the headline, is left out). A segment whose English side holds two sentences or more (the
+corpus's own unsplit segments, such as TICO's ``2020.The``) is left out of paragraphs and single sentences alike,
+so that a correct split there does not count against a splitter; the English side is an oracle we did not write.
+Even-numbered documents are the dev part (used to choose rules), odd-numbered ones the test part (reported).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ENV = "MT_SEGMENT_DATA"
 HOW_TO_GET = (
-    f"no real segmentation data: set {ENV} (or --data) to a folder holding ntrex-128/ with "
-    "newstest2019-ref.arb.txt and DOCUMENT_IDS.tsv from https://github.com/MicrosoftTranslator/NTREX"
+    f"no real segmentation data: set {ENV} (or --data) to a folder holding ntrex-128/ (newstest2019-ref.arb.txt, "
+    "newstest2019-src.eng.txt, DOCUMENT_IDS.tsv from https://github.com/MicrosoftTranslator/NTREX) and/or "
+    "tico-19/all.en-ar.tmx (data/TM/all.en-ar.tmx.zip of https://github.com/tico-19/tico-19.github.io, unzipped)"
 )
-# Paragraph lengths in sentences, cycled through a document: the paragraphs of news articles.
+# Paragraph lengths in segments, cycled through a document: the paragraphs of news articles.
 SIZES = (4, 6, 3, 5, 2, 4, 1, 5)
+_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# An English segment of two sentences or more: a terminal, maybe a closer, a space, then a capital or a digit;
+# or a terminal glued between a word and a capital (``by 23 January 2020.The South Korean company``).
+_EN_BOUNDARY = re.compile(r"[.!?][\"')\]”’]*\s+[\"'(“‘]*[A-Z0-9]|[\w%)\]][.!?][\"”’]?[A-Z](?:[A-Za-z]|\s)")
 
 Case = tuple[str, list[str]]
+Document = list[tuple[str, str]]  # (Arabic, English) segments in order
 
 
 def data_root(arg: str | None) -> Path | None:
-    """The data folder from the command line or the environment, if it holds NTREX."""
+    """The data folder from the command line or the environment, if it holds any source."""
     for candidate in (arg, os.environ.get(ENV)):
-        if candidate and (Path(candidate) / "ntrex-128" / "newstest2019-ref.arb.txt").is_file():
+        if candidate and any((Path(candidate) / name).exists() for name in SOURCES):
             return Path(candidate)
     return None
 
 
-def ntrex_documents(root: Path) -> list[list[str]]:
-    """NTREX's Arabic documents, each a list of gold sentences, headline left out."""
+def ntrex_documents(root: Path) -> list[Document]:
+    """NTREX's documents, headline left out."""
     folder = root / "ntrex-128"
-    lines = (folder / "newstest2019-ref.arb.txt").read_text(encoding="utf-8").split("\n")
+    ar = (folder / "newstest2019-ref.arb.txt").read_text(encoding="utf-8").split("\n")
+    en = (folder / "newstest2019-src.eng.txt").read_text(encoding="utf-8").split("\n")
     ids = (folder / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").split("\n")
-    docs: list[list[str]] = []
+    docs: list[Document] = []
     last = None
-    for doc_id, line in zip(ids, lines):
+    for doc_id, a, e in zip(ids, ar, en):
         if not doc_id.strip():
             continue
         if doc_id != last:
             docs.append([])
             last = doc_id
             continue  # the headline
-        if line.strip():
-            docs[-1].append(line.strip())
+        if a.strip():
+            docs[-1].append((a.strip(), e.strip()))
     return [d for d in docs if d]
 
 
-def split_parts(docs: list[list[str]]) -> dict[str, list[list[str]]]:
-    return {"dev": docs[0::2], "test": docs[1::2]}
+def tico_documents(root: Path) -> list[Document]:
+    """TICO-19's documents, segments in tuid order."""
+    docs: dict[str, list[tuple[int, str, str]]] = {}
+    for tu in ET.parse(root / "tico-19" / "all.en-ar.tmx").getroot().iter("tu"):
+        doc, _, index = (tu.get("tuid") or "").rpartition(":")
+        segs = {tuv.get(_LANG): "".join(tuv.find("seg").itertext()) for tuv in tu.iter("tuv")}  # type: ignore[union-attr]
+        if segs.get("ar", "").strip() and index.isdigit():
+            docs.setdefault(doc, []).append((int(index), segs["ar"].strip(), segs.get("en", "").strip()))
+    return [[(a, e) for _, a, e in sorted(rows)] for _, rows in sorted(docs.items())]
 
 
-def paragraphs(docs: list[list[str]]) -> list[Case]:
-    """Consecutive sentences of each document joined by one space, `SIZES` sentences at a time."""
+SOURCES = {"ntrex-128": ntrex_documents, "tico-19": tico_documents}
+
+
+def available(root: Path) -> dict[str, list[Document]]:
+    return {name: load(root) for name, load in SOURCES.items() if (root / name).exists()}
+
+
+def one_sentence(english: str) -> bool:
+    return _EN_BOUNDARY.search(english) is None
+
+
+def split_parts(docs: list[Document]) -> dict[str, list[Document]]:
+    """Even documents for dev, odd ones for test; segments of several English sentences left out."""
+    kept = [[(a, e) for a, e in doc if one_sentence(e)] for doc in docs]
+    return {"dev": kept[0::2], "test": kept[1::2]}
+
+
+def paragraphs(docs: list[Document]) -> list[Case]:
+    """Consecutive segments of each document joined by one space, `SIZES` segments at a time."""
     cases: list[Case] = []
     k = 0
     for doc in docs:
@@ -67,12 +106,12 @@ def paragraphs(docs: list[list[str]]) -> list[Case]:
         while i < len(doc):
             n = SIZES[k % len(SIZES)]
             k += 1
-            sents = doc[i : i + n]
+            sents = [a for a, _ in doc[i : i + n]]
             i += n
             cases.append((" ".join(sents), sents))
     return cases
 
 
-def singles(docs: list[list[str]]) -> list[str]:
-    """Every gold sentence on its own: a splitter should leave each whole."""
-    return [s for doc in docs for s in doc]
+def singles(docs: list[Document]) -> list[str]:
+    """Every segment on its own: a splitter should leave each whole."""
+    return [a for doc in docs for a, _ in doc]

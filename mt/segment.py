@@ -20,6 +20,7 @@ INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\
 TATWEEL = "\u0640"
 CONTINUATION = "،,؛;:"
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}{TATWEEL}]")
+_DIACRITICS = re.compile("[\u064b-\u0652\u0670]")
 _TERMINAL_RUN = re.compile(f"[{re.escape(TERMINALS)}]+")
 _ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 # Spans whose dots and question marks never end a sentence.
@@ -61,7 +62,7 @@ FUNCTION_WORDS = frozenset(
 )
 # Latin letters as Arabic spells them (``دي آر.`` = Dr., ``جيه. كيه.``): initials more often than sentence ends.
 LETTER_NAMES = frozenset(
-    "إيه ايه بي سي دي إي اي إف اف جي إتش اتش آي جيه كيه إل ال إم ام إن ان أو او كيو آر ار إس اس تي يو في دبليو "
+    "إيه ايه أيه بي سي دي إي اي إف اف جي إتش اتش آي أي جيه كيه إل ال إم ام إن ان أو او كيو آر ار إس اس تي يو في دبليو "
     "إكس اكس واي زد زي".split()
 )
 # Words that carry a sentence on after an ellipsis or a question mark: ``تفعله... في الواقع``, ``الطاقة؟ أو``.
@@ -224,8 +225,9 @@ def _token_before(line: str, sent_start: int, a: int) -> tuple[str, int]:
 
 
 def _word_after(line: str, k: int) -> str:
+    """The word at `k`, without leading quotes, invisible marks, tatweel or diacritics (``وفقًا`` reads ``وفقا``)."""
     word = _WORD_AFTER.match(line, k)
-    return _INVISIBLE_RE.sub("", word.group()).lstrip(OPENERS + "'") if word else ""
+    return _DIACRITICS.sub("", _INVISIBLE_RE.sub("", word.group())).lstrip(OPENERS + "'") if word else ""
 
 
 def _reports_speech(line: str, k: int) -> bool:
