@@ -1,7 +1,7 @@
 """Real Arabic text with gold sentence boundaries for benchmarks/segmentation.py, read from outside the repo.
 
-The data is fetched once into a folder (``MT_SEGMENT_DATA`` or ``--data``, e.g. ``/work/data``) and never committed;
-each source has a SOURCE.md there naming its repository, commit and licence:
+The data is fetched once into a folder (``--data``, else ``$MT_SEGMENT_DATA``, else ``data/`` beside the checkout)
+and never committed; each source has a SOURCE.md there naming its repository, commit and licence:
 
 - ``ntrex-128/``: NTREX-128's Arabic side (``newstest2019-ref.arb.txt``: a professional translation of the WMT19
   English news test set, one sentence per line), its English source (``newstest2019-src.eng.txt``) and
@@ -26,9 +26,10 @@ from pathlib import Path
 
 ENV = "MT_SEGMENT_DATA"
 HOW_TO_GET = (
-    f"no real segmentation data: set {ENV} (or --data) to a folder holding ntrex-128/ (newstest2019-ref.arb.txt, "
-    "newstest2019-src.eng.txt, DOCUMENT_IDS.tsv from https://github.com/MicrosoftTranslator/NTREX) and/or "
-    "tico-19/all.en-ar.tmx (data/TM/all.en-ar.tmx.zip of https://github.com/tico-19/tico-19.github.io, unzipped)"
+    f"no real segmentation data: set {ENV} (or --data, or put ../data beside the checkout) to a folder holding "
+    "ntrex-128/ (newstest2019-ref.arb.txt, newstest2019-src.eng.txt, DOCUMENT_IDS.tsv from "
+    "https://github.com/MicrosoftTranslator/NTREX) and/or tico-19/all.en-ar.tmx (data/TM/all.en-ar.tmx.zip of "
+    "https://github.com/tico-19/tico-19.github.io, unzipped)"
 )
 # Paragraph lengths in segments, cycled through a document: the paragraphs of news articles.
 SIZES = (4, 6, 3, 5, 2, 4, 1, 5)
@@ -41,9 +42,14 @@ Case = tuple[str, list[str]]
 Document = list[tuple[str, str]]  # (Arabic, English) segments in order
 
 
+# Where fetched data is kept when neither --data nor the environment says: ``data/`` beside the checkout, as
+# ``shared/`` is.
+BESIDE = Path(__file__).resolve().parent.parent.parent / "data"
+
+
 def data_root(arg: str | None) -> Path | None:
-    """The data folder from the command line or the environment, if it holds any source."""
-    for candidate in (arg, os.environ.get(ENV)):
+    """The data folder from the command line, the environment or beside the checkout, if it holds a source."""
+    for candidate in (arg, os.environ.get(ENV), str(BESIDE)):
         if candidate and any((Path(candidate) / name).exists() for name in SOURCES):
             return Path(candidate)
     return None
