@@ -241,15 +241,15 @@ def written_table(phenomena: dict[str, list[Case]], splitters: dict[str, Splitte
 
 
 def speed(splitters: dict[str, Splitter], paragraphs: list[str]) -> None:
-    """MB/s of each splitter on one core, one pass over paragraphs of real text: mt.segment and the regex read
-    them repeated to 2 MB, the peers (slower, and some cache repeated input) read them once."""
+    """MB/s of each splitter on one core: mt.segment and the regex read the paragraphs repeated past 2 MB, the
+    slower peers past 0.2 MB."""
     print("\nSpeed: one process, one thread, one pass over the paragraphs above (MB = 10^6 bytes of UTF-8)\n")
     print("| system | MB | CPU seconds | MB/s |")
     print("|---|---|---|---|")
     size = sum(len(p.encode("utf-8")) + 1 for p in paragraphs)
     for name, split in splitters.items():
         ours = name.startswith("mt.segment") or name == "regex"
-        part = paragraphs * (int(2e6 / size) + 1 if ours else 1)
+        part = paragraphs * (int((2e6 if ours else 2e5) / size) + 1)
         mb = sum(len(p.encode("utf-8")) + 1 for p in part) / 1e6
         t0 = time.process_time()  # CPU time of this process: what one core does, whatever else the machine runs
         for para in part:
