@@ -32,7 +32,8 @@ compare:
 test:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd and sentencex, the
+# Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd, sentencex, spaCy and a regex
+# on real Arabic (NTREX-128, TICO-19: MT_SEGMENT_DATA or ../data), the
 # aligner's F1 on a gold set made from the seed article, translation speed (writes benchmarks/results.json),
 # and corpus mode: peak memory for 1,000 vs 10,000 documents, Ray with 1 vs 2 workers.
 bench:

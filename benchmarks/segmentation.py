@@ -243,7 +243,8 @@ def written_table(phenomena: dict[str, list[Case]], splitters: dict[str, Splitte
 def speed(splitters: dict[str, Splitter], paragraphs: list[str]) -> None:
     """MB/s of each splitter on one core: mt.segment and the regex read the paragraphs repeated past 2 MB, the
     slower peers past 0.2 MB."""
-    print("\nSpeed: one process, one thread, one pass over the paragraphs above (MB = 10^6 bytes of UTF-8)\n")
+    print("\nSpeed: CPU time of one process on one core, over the paragraphs above, repeated (MB = 10^6 bytes of "
+          "UTF-8)\n")
     print("| system | MB | CPU seconds | MB/s |")
     print("|---|---|---|---|")
     size = sum(len(p.encode("utf-8")) + 1 for p in paragraphs)
