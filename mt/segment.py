@@ -65,6 +65,7 @@ LETTER_NAMES = frozenset(
     "إيه ايه أيه بي سي دي إي اي إف اف جي إتش اتش آي أي جيه كيه إل ال إم ام إن ان أو او كيو آر ار إس اس تي يو في دبليو "
     "إكس اكس واي زد زي".split()
 )
+_NEVER_LAST = FUNCTION_WORDS | LETTER_NAMES
 # Words that carry a sentence on after an ellipsis or a question mark: ``تفعله... في الواقع``, ``الطاقة؟ أو``.
 CONTINUES_AFTER_PAUSE = frozenset("أو أم في من على إلى الى عن مع بل ثم".split())
 CONTINUES_AFTER_QUESTION = frozenset("أو أم".split())
@@ -264,7 +265,7 @@ def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
         return False  # "... الأفراد." حسبما أفاد السيد ألبنس.
     token, token_start = _token_before(line, sent_start, a)
     dots = set(run) <= {".", "…"}
-    if dots and token in FUNCTION_WORDS | LETTER_NAMES:
+    if dots and token in _NEVER_LAST:
         letters = _letter_run(line, sent_start, token, token_start)
         if letters >= 3:
             pass  # an acronym: بي بي سي.
