@@ -9,6 +9,10 @@ and never committed; each source has a SOURCE.md there naming its repository, co
 - ``tico-19/all.en-ar.tmx``: TICO-19's English-Arabic translation memory (3,071 segments of 31 documents:
   PubMed, Wikipedia, Wikivoyage, Wikinews, Wikisource, CMU's doctor-patient conversations; tuid = document:index),
   unzipped from ``data/TM/all.en-ar.tmx.zip`` of https://github.com/tico-19/tico-19.github.io; CC0.
+- ``un-v1.0-testsets/{devset,testset}.{ar,en}``: the UN Parallel Corpus v1.0 development and test sets (4,000
+  line-aligned sentences each, formal UN documents; free use with the UN acknowledged as the source), copied from
+  ``testsets/`` of https://github.com/WillSkywalker/verbos-direccionales. Used for single sentences only (its lines
+  are scattered over many documents): devset = dev part, testset = test part.
 
 Paragraphs are rebuilt as the ersatz test suite was: consecutive gold segments of one document joined by a space
 (NTREX's first line, the headline, is left out). A segment whose English side holds two sentences or more (the
@@ -38,6 +42,11 @@ _LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # or a terminal glued between a word and a capital (``by 23 January 2020.The South Korean company``).
 _EN_BOUNDARY = re.compile(r"[.!?][\"')\]”’]*\s+[\"'(“‘]*[A-Z0-9]|[\w%)\]][.!?][\"”’]?[A-Z](?:[A-Za-z]|\s)")
 
+_EN_ENUMERATOR = re.compile(r"^\s*\(?(?:\d{1,3}|[a-zA-Z]|[ivxlc]{1,5})[.)]\s+")
+_EN_NOT_ENDS = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|No|Nos|Art|Arts|para|paras|St|Vol|vol|pp|p|e\.g|i\.e|vs|etc|[A-Z])\.\s"
+)
+
 Case = tuple[str, list[str]]
 Document = list[tuple[str, str]]  # (Arabic, English) segments in order
 
@@ -50,7 +59,7 @@ BESIDE = Path(__file__).resolve().parent.parent.parent / "data"
 def data_root(arg: str | None) -> Path | None:
     """The data folder from the command line, the environment or beside the checkout, if it holds a source."""
     for candidate in (arg, os.environ.get(ENV), str(BESIDE)):
-        if candidate and any((Path(candidate) / name).exists() for name in SOURCES):
+        if candidate and any((Path(candidate) / name).exists() for name in [*SOURCES, *SINGLE_SOURCES]):
             return Path(candidate)
     return None
 
@@ -89,12 +98,33 @@ def tico_documents(root: Path) -> list[Document]:
 SOURCES = {"ntrex-128": ntrex_documents, "tico-19": tico_documents}
 
 
+def un_singles(root: Path) -> dict[str, list[str]]:
+    """The UN Parallel Corpus v1.0 dev and test sets (formal sentences of 4,000 lines each, from scattered lines of
+    many documents: single sentences only), lines whose English side holds one sentence."""
+    folder = root / "un-v1.0-testsets"
+    out = {}
+    for part, name in (("dev", "devset"), ("test", "testset")):
+        ar = (folder / f"{name}.ar").read_text(encoding="utf-8").split("\n")
+        en = (folder / f"{name}.en").read_text(encoding="utf-8").split("\n")
+        out[part] = [a.strip() for a, e in zip(ar, en) if a.strip() and one_sentence(e)]
+    return out
+
+
+SINGLE_SOURCES = {"un-v1.0-testsets": un_singles}
+
+
+def available_singles(root: Path) -> dict[str, dict[str, list[str]]]:
+    return {name: load(root) for name, load in SINGLE_SOURCES.items() if (root / name).exists()}
+
+
 def available(root: Path) -> dict[str, list[Document]]:
     return {name: load(root) for name, load in SOURCES.items() if (root / name).exists()}
 
 
 def one_sentence(english: str) -> bool:
-    return _EN_BOUNDARY.search(english) is None
+    """Whether an English segment holds one sentence (a leading ``10.`` or ``(a)`` and ``No. 5``, ``Mr. X``
+    are no ends)."""
+    return _EN_BOUNDARY.search(_EN_NOT_ENDS.sub(" ", _EN_ENUMERATOR.sub("", english))) is None
 
 
 def split_parts(docs: list[Document]) -> dict[str, list[Document]]:

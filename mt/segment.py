@@ -32,6 +32,7 @@ _PROTECTED = re.compile(
     r"|sa|ae|eg|qa|kw|bh|om|jo|lb|sy|iq|ma|dz|tn|ly|sd|ps|ye|tr|ir|us|cn|jp|in|news|online)\b",
     re.ASCII | re.IGNORECASE,
 )
+_FOOTNOTE = re.compile(r"[(\[][\s\d٠-٩*]*[)\]][\s\u200b-\u200f]*$")
 _MAYBE_PROTECTED = re.compile(r"[A-Za-z0-9-]\.[A-Za-z]|@|://", re.ASCII)
 # Latin abbreviations that are not sentence ends (titles, Latin short forms) and ones that may be.
 _LATIN_STRONG = frozenset(
@@ -260,6 +261,8 @@ def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
     nxt = line[k]
     if nxt in CONTINUATION:
         return False
+    if _FOOTNOTE.match(line, k):
+        return False  # a footnote mark ends the line: أيضاً. ()
     following = _word_after(line, k)
     if following in ATTRIBUTION and any(c in QUOTES for c in line[b:end]) and not _reports_speech(line, k):
         return False  # "... الأفراد." حسبما أفاد السيد ألبنس.
