@@ -82,9 +82,6 @@ class Config:
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:8]
 
-    def run_dir(self) -> Path:
-        return Path(self.output_dir) / f"{self.name}-{self.config_hash()}"
-
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)
 

@@ -14,6 +14,7 @@ from mt.cli import main
 from mt.config import load_config
 from mt.errors import InputError
 from mt.pipeline import translate
+from mt.rundir import run_dir_for
 from mt.sources import open_source
 from tests.conftest import SEED_ARTICLE
 
@@ -121,7 +122,7 @@ def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, 
 
     with pytest.raises(RuntimeError, match="power cut"):
         translate(config, corpus, translator=Crashing())  # type: ignore[arg-type]
-    run_dir = config.run_dir()
+    run_dir = run_dir_for(config, open_source(corpus))
     assert sorted(p.name for p in (run_dir / "shards").glob("*.stats.json")) == ["00000.stats.json",
                                                                                "00001.stats.json"]
     resumed = translate(config, corpus)
