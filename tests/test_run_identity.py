@@ -130,3 +130,19 @@ def test_temporary_names_are_unique_per_process_and_never_left(tmp_path: Path) -
     with pytest.raises(RuntimeError):
         atomic_lines(target, failing())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_reuses_and_creates_runs_by_the_same_rule(tmp_path: Path, marian_config: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from mt.compare import ensure_run
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(A, encoding="utf-8")
+    b.write_text(B, encoding="utf-8")
+    assert main(["translate", "--config", str(marian_config), "--input", str(a)]) == 0
+    run_a = Path(capsys.readouterr().out.strip())
+    config = load_config(marian_config)
+    assert ensure_run(str(marian_config), config, a, overwrite=False) == (run_a, True)
+    run_b, reused = ensure_run(str(marian_config), config, b, overwrite=False)
+    assert (run_b, reused) == (run_dir_for(config, open_source(b)), False) and run_b != run_a
+    assert len(read_jsonl(run_a / "pairs.jsonl")) == 2 and len(read_jsonl(run_b / "pairs.jsonl")) == 1
