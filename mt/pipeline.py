@@ -19,12 +19,13 @@ from mt.config import Config
 from mt.errors import InputError
 from mt.io import MARKUP, input_files
 from mt.manifest import RunStats, build_manifest, text_sha256
+from mt.normalize import normalize_for_model, presentation_forms
 from mt.quality import assess, round_scores, round_trip_chrf
 from mt.records import Document, Hypothesis, Pair, Segment
 from mt.reference import attach_references, find_references
 from mt.rundir import claim_run_dir
 from mt.runwriter import RunWriter
-from mt.segment import normalize_for_model, split_sentences, sub_split
+from mt.segment import split_sentences, sub_split
 from mt.sources import Source, open_source
 
 # Why a segment- or pipeline-level flag was set (quality flags carry their own, measured reasons).
@@ -164,6 +165,10 @@ def segment_document(doc: Document, config: Config) -> list[Unit]:
         script = dominant_script(seg.text)
         if script not in (None, "ARABIC"):
             unit.notes.append(("not_arabic", f"the text is mostly {script.title()} script, not Arabic"))
+        folded = presentation_forms(seg.text)
+        if folded:
+            unit.notes.append(("presentation_forms", f"{folded} Arabic presentation-form character(s) (letter shapes "
+                                                     "as copied from a PDF) were read as their base letters"))
         if "\ufffd" in seg.text:
             unit.notes.append(("invalid_bytes", f"holds U+FFFD where the input had bytes invalid in {config.encoding}"))
         units.append(unit)
