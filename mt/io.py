@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import html
 import re
+import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +18,36 @@ ERROR_MODES = ("strict", "replace")
 MARKUP = re.compile(
     r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<!--.*?-->|&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});", re.S
 )
+
+
+# Characters no output format can carry as they are (XML 1.0 cannot hold them, TSV and Moses lines break on
+# them): text holding one is refused wherever it comes from, so that every output carries the same text.
+# Vertical tab and form feed (page breaks in text extracted from PDFs) are line breaks, as CR is.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+
+
+def check_text(text: str, where: str) -> str:
+    """`text` with vertical tabs and form feeds made line breaks; a NUL, another control character (but tab
+    and line breaks), a lone surrogate or a noncharacter is an error naming `where` and the character offset."""
+    bad = _NOT_TEXT.search(text)
+    if bad is not None:
+        char = bad.group()
+        what = "a NUL character (it looks binary, not text)" if char == "\x00" else f"the control character " \
+            f"U+{ord(char):04X}"
+        raise InputError(f"{where} holds {what} at character offset {bad.start()}; only tab and line breaks may "
+                         "appear among the text")
+    return text.translate(_LINE_BREAKS)
+
+
+def check_id(doc_id: str, where: str) -> str:
+    """An id every output can carry unchanged: no control, line-separator or surrogate characters."""
+    for k, char in enumerate(doc_id):
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff":
+            shown = repr(doc_id if len(doc_id) <= 60 else doc_id[:57] + "...")
+            raise InputError(f"{where}: the id {shown} holds the control character U+{ord(char):04X} at character "
+                             f"{k}; ids must be printable (tab, line breaks and NUL would break the TSV and TMX)")
+    return doc_id
 
 
 def input_files(path: str | Path) -> list[Path]:
@@ -57,7 +88,7 @@ def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> st
             f"input '{path}' is not valid {shown} at byte offset {exc.start}; convert it, or pass "
             "--encoding (e.g. cp1256) or --errors replace"
         ) from None
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return check_text(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), f"input '{path}'")
 
 
 class _TextExtractor(HTMLParser):

@@ -85,11 +85,11 @@ def test_parquet_and_hf_dataset_inputs(tmp_path: Path, marian_config: Path) -> N
     ("content", "args", "message"),
     [
         ('{"id": 1, "text": "نعم"}\n{"id": 2, "text": \n', [], "corpus.jsonl' line 2 is not valid JSON"),
-        ('{"id": 1, "body": "نعم"}\n', [], "row 0 has no 'text' field; name the text column with --input-column "
+        ('{"id": 1, "body": "نعم"}\n', [], "line 1 has no 'text' field; name the text column with --input-column "
                                            "(fields: body, id)"),
-        ('{"id": 1, "text": "نعم"}\n{"id": 1, "text": "لا"}\n', [], "has the id '1' twice (row 1)"),
-        ('{"id": 1, "text": 5}\n', [], "row 0: 'text' is int, not text"),
-        ('{"id": 1, "body": "نعم"}\n', ["--input-column", "content"], "row 0 has no 'content' field"),
+        ('{"id": 1, "text": "نعم"}\n{"id": 1, "text": "لا"}\n', [], "line 2 has the id '1' of line 1"),
+        ('{"id": 1, "text": 5}\n', [], "line 1: 'text' is int, not text"),
+        ('{"id": 1, "body": "نعم"}\n', ["--input-column", "content"], "line 1 has no 'content' field"),
     ],
     ids=["bad-json", "no-text", "duplicate-id", "not-text", "wrong-column"],
 )
