@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import html
+import logging
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -12,6 +16,8 @@ from pathlib import Path
 
 from mt.errors import InputError
 from mt.records import Document
+
+log = logging.getLogger(__name__)
 
 ERROR_MODES = ("strict", "replace")
 # Tags, comments and character references that mark pasted HTML or XML.
@@ -57,13 +63,33 @@ def input_files(path: str | Path) -> list[Path]:
         raise InputError(f"input '{path}' does not exist")
     if path.is_dir():
         # name.en.txt files are English references of the articles beside them, not inputs.
-        files = sorted(p for p in path.rglob("*.txt") if p.is_file() and not p.name.endswith(".en.txt"))
+        files = sorted(p for p in path.rglob("*.txt") if _readable_file(p) and not p.name.endswith(".en.txt"))
         if not files:
             raise InputError(f"input folder '{path}' holds no .txt files")
         return files
     if not path.is_file():
         raise InputError(f"input '{path}' is neither a file nor a folder")
     return [path]
+
+
+def _readable_file(path: Path) -> bool:
+    """Whether a `.txt` found in an input folder is a regular file; anything else is skipped with a warning
+    (a broken or looping symbolic link, a FIFO that would block the run, a device, a folder named *.txt)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if path.is_symlink():
+            why = "a looping symbolic link" if exc.errno == errno.ELOOP else "a broken symbolic link"
+            log.warning("skipping '%s': %s (to '%s')", path, why, os.readlink(path))
+        else:
+            log.warning("skipping '%s': it cannot be read (%s)", path, exc.strerror or exc)
+        return False
+    if stat.S_ISREG(mode):
+        return True
+    if not stat.S_ISDIR(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        log.warning("skipping '%s': it is %s, not a regular file", path, kind)
+    return False
 
 
 def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> str:

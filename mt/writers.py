@@ -178,10 +178,12 @@ def write_parquet(path: Path, pairs: Iterable[Pair]) -> None:
 
 def write_card(run_dir: Path, manifest: dict[str, Any]) -> None:
     """The dataset card whose YAML header makes `datasets.load_dataset(run_dir)` find the Parquet shards."""
-    atomic_write(run_dir / "README.md", dataset_card(dataset_features(), manifest))
+    num_bytes = sum(p.stat().st_size for p in run_dir.glob(DATASET_GLOB))
+    atomic_write(run_dir / "README.md", dataset_card(dataset_features(), manifest, num_bytes))
 
 
-def dataset_card(features: Any, manifest: dict[str, Any]) -> str:
+def dataset_card(features: Any, manifest: dict[str, Any], num_bytes: int = 0) -> str:
+    """The card; `num_bytes` is the split's size (its Parquet files): `datasets` wants it beside the count."""
     header = {
         "language": ["ar", "en"],
         "task_categories": ["translation"],
@@ -193,7 +195,8 @@ def dataset_card(features: Any, manifest: dict[str, Any]) -> str:
         # folder rewritten with other pairs is never served from a stale cache.
         "dataset_info": {"description": f"pairs.jsonl sha256 {manifest.get('pairs_sha256', '')}",
                          "features": features._to_yaml_list(),
-                         "splits": [{"name": "train", "num_examples": manifest["counts"]["pairs"]}]},
+                         "splits": [{"name": "train", "num_bytes": num_bytes,
+                                     "num_examples": manifest["counts"]["pairs"]}]},
     }
     counts = manifest["counts"]
     model = manifest["model"]
