@@ -75,7 +75,17 @@ class RunFolder:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        if kind is not None:
+            self.remove_if_unused()
         self.release()
+
+    def remove_if_unused(self) -> None:
+        """Remove the folder when the run failed before writing anything in it (the model did not load, say)."""
+        try:
+            if {p.name for p in self.path.iterdir()} <= {IDENTITY_FILE, LOCK_FILE}:
+                shutil.rmtree(self.path)
+        except OSError:
+            pass
 
 
 _HELD: dict[Path, RunFolder] = {}  # locks this process holds, by lock file

@@ -146,3 +146,16 @@ def test_compare_reuses_and_creates_runs_by_the_same_rule(tmp_path: Path, marian
     run_b, reused = ensure_run(str(marian_config), config, b, overwrite=False)
     assert (run_b, reused) == (run_dir_for(config, open_source(b)), False) and run_b != run_a
     assert len(read_jsonl(run_a / "pairs.jsonl")) == 2 and len(read_jsonl(run_b / "pairs.jsonl")) == 1
+
+
+def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path / "c.yaml", name="broken", model=str(tmp_path / "empty-model"),
+                          output_dir=str(tmp_path / "outputs"))
+    (tmp_path / "empty-model").mkdir()  # a folder, but no model in it
+    text = tmp_path / "a.txt"
+    text.write_text(A, encoding="utf-8")
+    assert main(["translate", "--config", str(config), "--input", str(text)]) == 2
+    assert "could not be loaded" in capsys.readouterr().err
+    assert list((tmp_path / "outputs").iterdir()) == []
