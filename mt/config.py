@@ -284,9 +284,9 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
     for key, value in overrides.items():
         if value is None:
             continue
-        section, _, name = key.rpartition(".")
+        group, _, name = key.rpartition(".")
         flag = "--" + name.replace("_", "-")
-        _check(flag, {"name": "x", "model": "m", **({section: {name: value}} if section else {name: value})})
+        _check(flag, {"name": "x", "model": "m", **({group: {name: value}} if group else {name: value})})
         if key.startswith("quality."):
             section = data.get("quality")
             data["quality"] = {**(section if isinstance(section, dict) else {}), key[len("quality."):]: value}
