@@ -28,13 +28,14 @@ MARKUP = re.compile(
 
 # Characters no output format can carry as they are (XML 1.0 cannot hold them, TSV and Moses lines break on
 # them): text holding one is refused wherever it comes from, so that every output carries the same text.
-# Vertical tab and form feed (page breaks in text extracted from PDFs) are line breaks, as CR is.
+# Vertical tab and form feed (page breaks in text extracted from PDFs) become spaces: one character for one, so
+# offsets and line numbers stay, and a sentence running over a page break stays one sentence.
 _NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+_AS_SPACE = str.maketrans({"\x0b": " ", "\x0c": " "})
 
 
 def check_text(text: str, where: str) -> str:
-    """`text` with vertical tabs and form feeds made line breaks; a NUL, another control character (but tab
+    """`text` with vertical tabs and form feeds made spaces; a NUL, another control character (but tab
     and line breaks), a lone surrogate or a noncharacter is an error naming `where` and the character offset."""
     bad = _NOT_TEXT.search(text)
     if bad is not None:
@@ -43,7 +44,7 @@ def check_text(text: str, where: str) -> str:
             f"U+{ord(char):04X}"
         raise InputError(f"{where} holds {what} at character offset {bad.start()}; only tab and line breaks may "
                          "appear among the text")
-    return text.translate(_LINE_BREAKS)
+    return text.translate(_AS_SPACE)
 
 
 def check_id(doc_id: str, where: str) -> str:
