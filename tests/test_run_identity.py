@@ -159,3 +159,36 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path: Path, capsys
     assert main(["translate", "--config", str(config), "--input", str(text)]) == 2
     assert "could not be loaded" in capsys.readouterr().err
     assert list((tmp_path / "outputs").iterdir()) == []
+
+
+def test_a_shard_of_an_input_changed_since_the_crash_is_redone(tmp_path: Path, marian_config: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import mt.pipeline
+    from mt.backends import load_translator
+    from mt.pipeline import translate
+
+    monkeypatch.setattr(mt.pipeline, "CHUNK_DOCS", 1)
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [{"id": "one", "text": A.strip()}, {"id": "two", "text": B.strip()}]
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    config = load_config(marian_config)
+    real = load_translator(config)
+
+    class Crashing:
+        model_id, revision, max_input_tokens = real.model_id, real.revision, real.max_input_tokens
+        count_tokens = staticmethod(real.count_tokens)
+
+        def translate_batch(self, texts: list[str]) -> list:
+            if any("جنيف" in t for t in texts):  # the second document: its chunk never completes
+                raise RuntimeError("power cut")
+            return real.translate_batch(texts)
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        translate(config, corpus, translator=Crashing())  # type: ignore[arg-type]
+    run_dir = run_dir_for(config, open_source(corpus))
+    assert (run_dir / "shards" / "00000.stats.json").exists()
+    rows[0]["text"] = "قال المتحدث إن الاجتماع انتهى."  # the file is edited before the rerun
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert translate(config, corpus) == run_dir
+    assert [p["ar"] for p in read_jsonl(run_dir / "pairs.jsonl")] == [
+        "قال المتحدث إن الاجتماع انتهى.", B.strip()]
