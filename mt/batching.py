@@ -59,10 +59,17 @@ def translate_all(
     return [results[t] for t in texts]
 
 
+# How allocation failures read: CUDA/MPS and CTranslate2 ("out of memory"), torch's CPU allocator on Linux
+# ("DefaultCPUAllocator: can't allocate memory: you tried to allocate ...") and Windows ("not enough memory"),
+# C++'s std::bad_alloc, and errno 12 ("Cannot allocate memory").
+_OOM_WORDING = ("out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory", "bad_alloc")
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
-    """torch.OutOfMemoryError (CUDA or MPS), a RuntimeError saying so, or Python's MemoryError."""
+    """torch.OutOfMemoryError (CUDA or MPS), Python's MemoryError, or a RuntimeError that says an allocation
+    failed, on a GPU or in CPU memory."""
     return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or (
-        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+        isinstance(exc, RuntimeError) and any(words in str(exc).lower() for words in _OOM_WORDING))
 
 
 def translate_resilient(translate_batch: Callable[[list[str]], list[Hypothesis]],

@@ -29,6 +29,10 @@ class Checkpoint:
             self.db.execute("CREATE TABLE IF NOT EXISTS translations (source TEXT PRIMARY KEY, text TEXT NOT NULL, "
                             "score REAL NOT NULL, n_tokens INTEGER NOT NULL)")
             row = self.db.execute("SELECT value FROM meta WHERE key = 'config_hash'").fetchone()
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(translations)")}
+            if "run" not in columns:  # which run stored a row: a checkpoint of an older mt lacks it
+                self.db.execute("ALTER TABLE translations ADD COLUMN run INTEGER NOT NULL DEFAULT 0")
+            self.run = int(self.db.execute("SELECT COALESCE(MAX(run), 0) + 1 FROM translations").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise MtError(f"checkpoint '{self.path}' cannot be used ({exc}); run again with --overwrite") from None
         if row is None:
@@ -51,13 +55,26 @@ class Checkpoint:
                                         f"({marks})", part).fetchall()
         return {source: Hypothesis(text, score, n_tokens) for source, text, score, n_tokens in rows}
 
+    def count_earlier(self, sources: Sequence[str]) -> int:
+        """How many of the distinct `sources` have a translation stored by an earlier run and not redone since:
+        the translations a resumed run reused. Duplicates translated earlier in this run do not count."""
+        distinct = list(dict.fromkeys(sources))
+        found = 0
+        for k in range(0, len(distinct), 500):
+            part = distinct[k : k + 500]
+            marks = ",".join("?" * len(part))
+            found += self.db.execute(f"SELECT COUNT(*) FROM translations WHERE run < ? AND source IN ({marks})",
+                                     [self.run, *part]).fetchone()[0]
+        return int(found)
+
     def save(self, sources: Sequence[str], hyps: Iterable[Hypothesis]) -> None:
         """Store one batch in one transaction; failed hypotheses are not stored, so a rerun retries them."""
-        rows = [(s, h.text, h.score, h.n_tokens) for s, h in zip(sources, hyps) if h.error is None
+        rows = [(s, h.text, h.score, h.n_tokens, self.run) for s, h in zip(sources, hyps) if h.error is None
                 and math.isfinite(h.score)]
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO translations (source, text, score, n_tokens, run) "
+                                "VALUES (?, ?, ?, ?, ?)", rows)
 
     def close(self) -> None:
         self.db.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from mt import __version__
@@ -14,6 +16,7 @@ from mt.errors import MtError
 log = logging.getLogger("mt")
 
 EXIT_USER_ERROR = 2
+DEFAULT_CONFIG = "configs/default.yaml"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     tr = sub.add_parser("translate", help="segment and translate a file or folder of .txt files")
-    tr.add_argument("--config", default="configs/default.yaml", help="YAML config (default: %(default)s)")
+    tr.add_argument("--config", default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
     tr.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them; a .jsonl or .parquet "
                     "corpus of {id, text} rows; a saved Hugging Face dataset folder, or hf:NAME")
     tr.add_argument("--input-column", default="text", help="the text column of a corpus input (default: text)")
@@ -53,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("file", nargs="?", default="-", help="a text file, or - for standard input (default)")
     seg.add_argument("--format", choices=("text", "jsonl"), default="text",
                      help="one sentence per line, or JSONL with offsets and flags")
-    seg.add_argument("--repair-glued", action="store_true",
-                     help="split sentences glued without space or punctuation (flagged either way)")
+    seg.add_argument("--repair-glued", action=argparse.BooleanOptionalAction, default=True,
+                     help="split sentences glued without space or punctuation (flagged either way); on by default, "
+                     "as in configs (repair_glued)")
     seg.set_defaults(func=cmd_segment)
 
     al = sub.add_parser("align", help="align an Arabic document with an English version (one sentence per line)")
@@ -62,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--target", required=True, help="English sentences, one per line")
     al.add_argument("--translation", help="English machine translation, line-aligned with --source; without it "
                     "the --config model translates the source first")
-    al.add_argument("--config", default="configs/default.yaml", help="model config when there is no --translation")
+    al.add_argument("--config", default=DEFAULT_CONFIG, help="model config when there is no --translation")
     al.add_argument("--format", choices=("ladder", "tsv", "jsonl"), default="ladder",
                     help="ladder: [i, j]:[k]:score per bead, like Vecalign (default)")
     al.add_argument("--output", help="write here instead of standard output")
@@ -92,7 +96,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
     overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality,
                  "encoding": args.encoding, "encoding_errors": args.errors, "strip_html": args.strip_html}
-    config = load_config(args.config, **overrides)
+    config = load_config(_config_path(args.config), **overrides)
     source = open_source(args.input, text_column=args.input_column, id_column=args.id_column, split=args.split,
                          encoding=config.encoding, errors=config.encoding_errors, html=config.strip_html)
     if args.engine == "ray":
@@ -187,8 +191,20 @@ def _machine_translation(config_path: str, source: list[str]) -> list[str]:
     from mt.config import load_config
     from mt.pipeline import translate_lines
 
-    config = load_config(config_path)
+    config = load_config(_config_path(config_path, "; or give --translation, a machine translation line-aligned "
+                                                   "with --source"))
     return translate_lines(load_translator(config, config_path), source, config.max_batch_tokens)
+
+
+def _config_path(path: str, alternative: str = "") -> str:
+    """The --config to load; the default one, relative to the working folder, missing is an error saying so."""
+    from pathlib import Path
+
+    if path == DEFAULT_CONFIG and not Path(path).is_file():
+        raise MtError(f"no --config given and the default '{DEFAULT_CONFIG}' does not exist in the current folder "
+                      f"({Path.cwd()}); pass --config PATH to a model config (the repository's configs/ has them)"
+                      + alternative)
+    return path
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -211,8 +227,14 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (kill, a scheduler, docker stop) ends a run as Ctrl-C does
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() \
+        else None
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -223,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mt: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from mt.manifest import text_sha256
 from mt.quality import REFERENCE_METRICS, reference_metrics
 from mt.reference import reference_sentences
 from mt.report import compare_report
+from mt.rundir import run_dir_for
 from mt.sources import open_source
 from mt.writers import atomic_write
 
@@ -64,7 +65,8 @@ def inputs_digest(config: Config, input_path: str | Path) -> list[str]:
 def ensure_run(config_path: str, config: Config, input_path: str | Path, overwrite: bool) -> tuple[Path, bool]:
     """The run folder of `config` on `input_path`, translated now unless it is already there; and whether it
     was reused."""
-    run_dir = config.run_dir()
+    run_dir = run_dir_for(config, open_source(input_path, encoding=config.encoding, errors=config.encoding_errors,
+                                              html=config.strip_html))
     manifest_path = run_dir / "manifest.json"
     if not overwrite and manifest_path.exists() and (run_dir / "pairs.jsonl").exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

@@ -7,6 +7,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -27,6 +28,11 @@ COMPUTE_TYPES = ("auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # Fields that say where a run is written, not what it computes: they stay out of the config hash.
 _PLACE_FIELDS = ("output_dir",)
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few hundred bytes; anything this large is not one
+SHOWN_CHARS = 80  # an error shows at most this much of a bad value
+# Largest values that can be meant; beyond them a value can only be a mistake (and could exhaust memory).
+UPPER_BOUNDS = {"beam_size": 128, "max_new_tokens": 4096, "max_input_tokens": 8192, "max_batch_tokens": 10_000_000,
+                "num_threads": 1024, "inter_threads": 1024, "intra_threads": 1024}
 
 
 @dataclass(frozen=True)
@@ -82,9 +88,6 @@ class Config:
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:8]
 
-    def run_dir(self) -> Path:
-        return Path(self.output_dir) / f"{self.name}-{self.config_hash()}"
-
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)
 
@@ -111,25 +114,59 @@ def _check_types(path: Path | str, prefix: str, data: dict[str, Any], known: dic
         if key not in known:
             valid = ", ".join(sorted(known))
             extra = "extends, " if not prefix else ""
-            raise ConfigError(f"{path}: unknown key '{prefix}{key}'; valid keys: {extra}{valid}")
+            raise ConfigError(f"{path}: unknown key {shown(prefix + str(key))}; valid keys: {extra}{valid}")
     for key, value in data.items():
         kind = str(known[key].type)
         want = _TYPES[kind]
         if not isinstance(value, want) or (bool not in want and isinstance(value, bool)):
             got = type(value).__name__
             name = _TYPE_NAMES.get(kind, kind)
-            raise ConfigError(f"{path}: key '{prefix}{key}' must be of type {name}, got {got} {value!r}")
+            raise ConfigError(f"{path}: key '{prefix}{key}' must be of type {name}, got {got} {shown(value)}")
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """`repr(value)` for an error message, cut to about `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
+
+
+class _AliasFound(Exception):
+    def __init__(self, mark: Any) -> None:
+        self.mark = mark
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """yaml.safe_load without aliases: a few hundred bytes of nested aliases expand to gigabytes (a "billion
+    laughs" bomb), and a config never needs them. Without aliases the loaded data is as large as the text."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasFound(self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from a file of at most `MAX_CONFIG_BYTES`, without aliases."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config file '{path}' does not exist") from None
+        raise ConfigError(f"config file {shown(str(path))} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file '{path}' cannot be read: {exc}") from None
+        raise ConfigError(f"config file {shown(str(path))} cannot be read: {getattr(exc, 'strerror', None) or exc}") \
+            from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file '{path}' is larger than {MAX_CONFIG_BYTES} bytes; it cannot be a config")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a SafeLoader)
+    except _AliasFound as exc:
+        raise ConfigError(f"config file '{path}' uses a YAML alias at line {exc.mark.line + 1}; aliases (*name) are "
+                          "not allowed in configs: write the value out") from None
+    except RecursionError:
+        raise ConfigError(f"config file '{path}' is nested too deeply to be a config") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ConfigError(f"config file '{path}' holds a value that cannot be read: {shown(str(exc))}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -166,32 +203,40 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
             raise ConfigError(f"{path}: missing required key '{key}'")
     quality = data.get("quality", {})
     _check_types(path, "quality.", quality, _QUALITY_FIELDS)
+    for key, value in quality.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{path}: key 'quality.{key}' must be a finite number, got {value}")
     for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z"):
         if key in quality and quality[key] <= 0:
-            raise ConfigError(f"{path}: key 'quality.{key}' must be a positive number, got {quality[key]}")
+            raise ConfigError(f"{path}: key 'quality.{key}' must be a positive number, got {shown(quality[key])}")
     for key in ("max_arabic_share", "max_repeat_share", "min_quality"):
         value = quality.get(key)
         if value is not None and not 0 <= value <= 1:
-            raise ConfigError(f"{path}: key 'quality.{key}' must lie between 0 and 1, got {value}")
+            raise ConfigError(f"{path}: key 'quality.{key}' must lie between 0 and 1, got {shown(value)}")
     if "encoding" in data:
         try:
             codecs.lookup(data["encoding"])
         except LookupError:
-            raise ConfigError(f"{path}: key 'encoding' has unknown encoding {data['encoding']!r}; use a Python "
+            raise ConfigError(f"{path}: key 'encoding' has unknown encoding {shown(data['encoding'])}; use a Python "
                               "codec name such as utf-8 or cp1256") from None
     for key, choices in (("backend", BACKENDS), ("device", DEVICES), ("dtype", DTYPES),
                          ("encoding_errors", ERROR_MODES), ("compute_type", COMPUTE_TYPES)):
         if key in data and data[key] not in choices:
-            raise ConfigError(f"{path}: key '{key}' has bad value {data[key]!r}; valid choices: {', '.join(choices)}")
+            raise ConfigError(f"{path}: key '{key}' has bad value {shown(data[key])}; valid choices: "
+                              f"{', '.join(choices)}")
     for key in ("beam_size", "max_new_tokens", "max_batch_tokens", "max_input_tokens", "inter_threads"):
         if key in data and data[key] <= 0:
-            raise ConfigError(f"{path}: key '{key}' must be a positive integer, got {data[key]}")
+            raise ConfigError(f"{path}: key '{key}' must be a positive integer, got {shown(data[key])}")
     for key in ("num_threads", "intra_threads"):
         if data.get(key, 0) < 0:
             raise ConfigError(f"{path}: key '{key}' must be 0 (library default) or positive")
+    for key, bound in UPPER_BOUNDS.items():
+        if data.get(key, 0) > bound:
+            raise ConfigError(f"{path}: key '{key}' must be at most {bound}, got {shown(data[key])}: a larger value "
+                              "can only be a mistake")
     if not _NAME_RE.match(data["name"]):
         raise ConfigError(
-            f"{path}: key 'name' has bad value {data['name']!r}; use letters, digits, '.', '_' and '-' only "
+            f"{path}: key 'name' has bad value {shown(data['name'])}; use letters, digits, '.', '_' and '-' only "
             "(it names the run folder)"
         )
     if not data["model"].strip():
@@ -202,7 +247,7 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
             close = [_COMMON_MISTAKES[code]] if code in _COMMON_MISTAKES else difflib.get_close_matches(
                 code, sorted(NLLB_CODES), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else "; use a FLORES-200 code such as arb_Arab"
-            raise ConfigError(f"{path}: key '{key}' has unknown language code {code!r}{hint}")
+            raise ConfigError(f"{path}: key '{key}' has unknown language code {shown(code)}{hint}")
     if data.get("max_batch_tokens", 4096) < data.get("max_input_tokens", 200):
         raise ConfigError(f"{path}: key 'max_batch_tokens' must be at least 'max_input_tokens'")
 
@@ -225,24 +270,37 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>", base_dir: P
 
 def _resolve_config_path(path: str, base_dir: Path, source: str) -> str:
     for candidate in (Path(path).expanduser(), base_dir / path):
-        if candidate.is_file():
+        if _is(candidate, Path.is_file):
             return str(candidate.resolve())
-    raise ConfigError(f"{source}: key 'quality.round_trip' names a config file '{path}' that does not exist")
+    raise ConfigError(f"{source}: key 'quality.round_trip' names a config file {shown(path)} that does not exist")
 
 
 def load_config(path: str | Path, **overrides: Any) -> Config:
-    """Load a YAML config (following `extends:`), apply `overrides`, and validate it."""
+    """Load a YAML config (following `extends:`), apply `overrides`, and validate it. An override is checked on
+    its own first, so that its error names the command-line flag it came from (`quality.min_quality` is
+    `--min-quality`), not the file."""
     path = Path(path)
     data = _merged(path)
     for key, value in overrides.items():
         if value is None:
             continue
+        group, _, name = key.rpartition(".")
+        flag = "--" + name.replace("_", "-")
+        _check(flag, {"name": "x", "model": "m", **({group: {name: value}} if group else {name: value})})
         if key.startswith("quality."):
             section = data.get("quality")
             data["quality"] = {**(section if isinstance(section, dict) else {}), key[len("quality."):]: value}
         else:
             data[key] = value
     return config_from_dict(data, str(path), base_dir=path.resolve().parent)
+
+
+def _is(path: Path, test: Any) -> bool:
+    """`test(path)`, False where the name cannot even be looked up (too long, say)."""
+    try:
+        return bool(test(path))
+    except (OSError, ValueError):
+        return False
 
 
 def _looks_like_path(model: str) -> bool:
@@ -254,8 +312,8 @@ def _resolve_model_path(model: str, base_dir: Path, source: str) -> str:
     an absolute path; anything else that looks like a path must exist; the rest are hub ids."""
     expanded = Path(model).expanduser()
     for candidate in (expanded, base_dir / expanded):
-        if candidate.is_dir():
+        if _is(candidate, Path.is_dir):
             return str(candidate.resolve())
     if _looks_like_path(model):
-        raise ConfigError(f"{source}: key 'model' names a local folder '{model}' that does not exist")
+        raise ConfigError(f"{source}: key 'model' names a local folder {shown(model)} that does not exist")
     return model

@@ -82,8 +82,9 @@ class TranslateActor:
 def translate_ray(config: Config, source: Source, *, config_path: str, overwrite: bool, address: str | None,
                   num_workers: int, gpus_per_worker: float, reference: str | None = None) -> Path:
     """Run the pipeline on Ray and write the run folder like the local engine; returns its path."""
-    from mt.pipeline import CHUNK_CHARS, CHUNK_DOCS, chunked, filter_pairs, prepare_run_dir
+    from mt.pipeline import CHUNK_CHARS, CHUNK_DOCS, chunked, filter_pairs
     from mt.reference import attach_references, find_references
+    from mt.rundir import claim_run_dir
 
     ray = _import_ray()
     if num_workers < 1:
@@ -105,7 +106,8 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
     ds = ds.map_batches(TranslateActor, fn_constructor_kwargs={"config": config, "config_path": config_path},
                         batch_size=BATCH_SEGMENTS, compute=ray.data.ActorPoolStrategy(size=num_workers),
                         num_cpus=1, num_gpus=gpus_per_worker or None, batch_format="numpy")
-    run_dir = prepare_run_dir(config, overwrite)
+    run = claim_run_dir(config, source, overwrite)  # locked while `run` lives: until this function returns
+    run_dir = run.path
     writer = RunWriter(run_dir, config.quality.min_quality is not None)
     stats = RunStats()
     translate_clock = time.perf_counter()
@@ -151,6 +153,7 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
     manifest["engine"] = {"name": "ray", "address": address, "num_workers": num_workers,
                           "gpus_per_worker": gpus_per_worker, "ray": ray.__version__}
     writer.finish(manifest)
+    run.release()
     return run_dir
 
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import html
+import logging
+import os
 import re
+import stat
+import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,11 +17,44 @@ from pathlib import Path
 from mt.errors import InputError
 from mt.records import Document
 
+log = logging.getLogger(__name__)
+
 ERROR_MODES = ("strict", "replace")
 # Tags, comments and character references that mark pasted HTML or XML.
 MARKUP = re.compile(
     r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<!--.*?-->|&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});", re.S
 )
+
+
+# Characters no output format can carry as they are (XML 1.0 cannot hold them, TSV and Moses lines break on
+# them): text holding one is refused wherever it comes from, so that every output carries the same text.
+# Vertical tab and form feed (page breaks in text extracted from PDFs) become spaces: one character for one, so
+# offsets and line numbers stay, and a sentence running over a page break stays one sentence.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_AS_SPACE = str.maketrans({"\x0b": " ", "\x0c": " "})
+
+
+def check_text(text: str, where: str) -> str:
+    """`text` with vertical tabs and form feeds made spaces; a NUL, another control character (but tab
+    and line breaks), a lone surrogate or a noncharacter is an error naming `where` and the character offset."""
+    bad = _NOT_TEXT.search(text)
+    if bad is not None:
+        char = bad.group()
+        what = "a NUL character (it looks binary, not text)" if char == "\x00" else f"the control character " \
+            f"U+{ord(char):04X}"
+        raise InputError(f"{where} holds {what} at character offset {bad.start()}; only tab and line breaks may "
+                         "appear among the text")
+    return text.translate(_AS_SPACE)
+
+
+def check_id(doc_id: str, where: str) -> str:
+    """An id every output can carry unchanged: no control, line-separator or surrogate characters."""
+    for k, char in enumerate(doc_id):
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff":
+            shown = repr(doc_id if len(doc_id) <= 60 else doc_id[:57] + "...")
+            raise InputError(f"{where}: the id {shown} holds the control character U+{ord(char):04X} at character "
+                             f"{k}; ids must be printable (tab, line breaks and NUL would break the TSV and TMX)")
+    return doc_id
 
 
 def input_files(path: str | Path) -> list[Path]:
@@ -26,13 +64,33 @@ def input_files(path: str | Path) -> list[Path]:
         raise InputError(f"input '{path}' does not exist")
     if path.is_dir():
         # name.en.txt files are English references of the articles beside them, not inputs.
-        files = sorted(p for p in path.rglob("*.txt") if p.is_file() and not p.name.endswith(".en.txt"))
+        files = sorted(p for p in path.rglob("*.txt") if _readable_file(p) and not p.name.endswith(".en.txt"))
         if not files:
             raise InputError(f"input folder '{path}' holds no .txt files")
         return files
     if not path.is_file():
         raise InputError(f"input '{path}' is neither a file nor a folder")
     return [path]
+
+
+def _readable_file(path: Path) -> bool:
+    """Whether a `.txt` found in an input folder is a regular file; anything else is skipped with a warning
+    (a broken or looping symbolic link, a FIFO that would block the run, a device, a folder named *.txt)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if path.is_symlink():
+            why = "a looping symbolic link" if exc.errno == errno.ELOOP else "a broken symbolic link"
+            log.warning("skipping '%s': %s (to '%s')", path, why, os.readlink(path))
+        else:
+            log.warning("skipping '%s': it cannot be read (%s)", path, exc.strerror or exc)
+        return False
+    if stat.S_ISREG(mode):
+        return True
+    if not stat.S_ISDIR(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        log.warning("skipping '%s': it is %s, not a regular file", path, kind)
+    return False
 
 
 def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> str:
@@ -57,7 +115,7 @@ def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> st
             f"input '{path}' is not valid {shown} at byte offset {exc.start}; convert it, or pass "
             "--encoding (e.g. cp1256) or --errors replace"
         ) from None
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return check_text(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), f"input '{path}'")
 
 
 class _TextExtractor(HTMLParser):

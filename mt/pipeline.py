@@ -16,14 +16,16 @@ from mt.backends import Translator, load_translator
 from mt.batching import translate_all
 from mt.checkpoint import Checkpoint
 from mt.config import Config
-from mt.errors import InputError, MtError
+from mt.errors import InputError
 from mt.io import MARKUP, input_files
-from mt.manifest import RunStats, build_manifest
+from mt.manifest import RunStats, build_manifest, text_sha256
+from mt.normalize import normalize_for_model, presentation_forms
 from mt.quality import assess, round_scores, round_trip_chrf
 from mt.records import Document, Hypothesis, Pair, Segment
 from mt.reference import attach_references, find_references
+from mt.rundir import claim_run_dir
 from mt.runwriter import RunWriter
-from mt.segment import normalize_for_model, split_sentences, sub_split
+from mt.segment import split_sentences, sub_split
 from mt.sources import Source, open_source
 
 # Why a segment- or pipeline-level flag was set (quality flags carry their own, measured reasons).
@@ -71,36 +73,37 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     if not any(doc.text.strip() for doc in source.documents()):  # stops at the first document with text
         raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
     stats = RunStats()
-    clock = time.perf_counter()
-    translator = translator or load_translator(config, config_path)
-    stats.timings["load_model_s"] = time.perf_counter() - clock
-    run_dir = prepare_run_dir(config, overwrite)
-    writer = RunWriter(run_dir, config.quality.min_quality is not None)
-    checkpoint = Checkpoint(run_dir, config.config_hash())
-    try:
-        with _progress() as bar:
-            for k, docs in enumerate(chunked(source.documents(), CHUNK_DOCS, CHUNK_CHARS)):
-                done = writer.done(k)
-                if done is not None:
-                    stats.merge(done)
-                    bar.update(done["pairs"])
-                    continue
-                chunk = RunStats()
-                kept, rejected = run_chunk(docs, config, translator, checkpoint, chunk, bar.update,
-                                           sidecars=source.kind == "txt", reference=reference,
-                                           back_translator=back_translator)
-                writer.write(k, kept, rejected, chunk.to_dict())
-                stats.merge(chunk.to_dict())
-    finally:
-        checkpoint.close()
-    if stats.units == 0:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
-    if stats.empty_documents:
-        log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
-    clock = time.perf_counter()
-    writer.finish(build_manifest(config, translator, stats, run_dir))
-    log.info("wrote %d pairs to %s", stats.pairs, run_dir)
+    with claim_run_dir(config, source, overwrite) as run_dir:  # locked until the run ends
+        clock = time.perf_counter()
+        translator = translator or load_translator(config, config_path)
+        stats.timings["load_model_s"] = time.perf_counter() - clock
+        writer = RunWriter(run_dir, config.quality.min_quality is not None)
+        checkpoint = Checkpoint(run_dir, config.config_hash())
+        try:
+            with _progress() as bar:
+                for k, docs in enumerate(chunked(source.documents(), CHUNK_DOCS, CHUNK_CHARS)):
+                    done = writer.done(k)
+                    if done is not None and [i["sha256"] for i in done["inputs"]] == [text_sha256(d.text)
+                                                                                     for d in docs]:
+                        stats.merge(done)
+                        bar.update(done["pairs"])
+                        continue
+                    chunk = RunStats()
+                    kept, rejected = run_chunk(docs, config, translator, checkpoint, chunk, bar.update,
+                                               sidecars=source.kind == "txt", reference=reference,
+                                               back_translator=back_translator)
+                    writer.write(k, kept, rejected, chunk.to_dict())
+                    stats.merge(chunk.to_dict())
+        finally:
+            checkpoint.close()
+        if stats.units == 0:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
+        if stats.empty_documents:
+            log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
+        clock = time.perf_counter()
+        writer.finish(build_manifest(config, translator, stats, run_dir))
+        log.info("wrote %d pairs to %s", stats.pairs, run_dir)
     return run_dir
 
 
@@ -148,7 +151,7 @@ def run_chunk(docs: list[Document], config: Config, translator: Translator, chec
     stats.timings["score_s"] = time.perf_counter() - clock
     stats.add(docs, kept, rejected, docs_with_segments={u.doc_id for u in units}, units=len(units),
               model_inputs=len(texts), unique_model_inputs=len(set(texts)),
-              output_tokens=sum(h.n_tokens for h in hyps), resumed=len(done))
+              output_tokens=sum(h.n_tokens for h in hyps), resumed=checkpoint.count_earlier(texts))
     return kept, rejected
 
 
@@ -162,6 +165,10 @@ def segment_document(doc: Document, config: Config) -> list[Unit]:
         script = dominant_script(seg.text)
         if script not in (None, "ARABIC"):
             unit.notes.append(("not_arabic", f"the text is mostly {script.title()} script, not Arabic"))
+        folded = presentation_forms(seg.text)
+        if folded:
+            unit.notes.append(("presentation_forms", f"{folded} Arabic presentation-form character(s) (letter shapes "
+                                                     "as copied from a PDF) were read as their base letters"))
         if "\ufffd" in seg.text:
             unit.notes.append(("invalid_bytes", f"holds U+FFFD where the input had bytes invalid in {config.encoding}"))
         units.append(unit)
@@ -262,18 +269,6 @@ def filter_pairs(pairs: list[Pair], min_quality: float | None) -> tuple[list[Pai
             pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}")
             rejected.append(pair)
     return kept, rejected
-
-
-def prepare_run_dir(config: Config, overwrite: bool) -> Path:
-    out = Path(config.output_dir)
-    run_dir = config.run_dir()
-    try:
-        if overwrite and run_dir.exists():
-            shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MtError(f"output folder '{out}' cannot be written: {exc.strerror or exc}") from None
-    return run_dir
 
 
 class _progress:

@@ -20,6 +20,8 @@ th{background:#f4f4f4;position:sticky;top:0;cursor:pointer;user-select:none}
 td.ar{font-size:1.1em;font-family:"Noto Naskh Arabic","Amiri","Arial",sans-serif;text-align:right;width:38%;
 min-width:16em}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.id{white-space:nowrap;font-variant-numeric:tabular-nums;color:#444;font-size:.9em}
+td.en{min-width:14em}td.flags{min-width:10em}
 .flag{display:inline-block;background:#fde2e1;color:#8a1c14;border-radius:3px;padding:0 .3em;margin:.1em;
 font-size:.8em}
 .reason{display:block;color:#666;font-size:.8em}
@@ -46,7 +48,7 @@ SCRIPT = """
     let shown = 0;
     for (const row of body.rows){
       const quality = parseFloat(row.dataset.quality);
-      const ok = (!needle || row.textContent.toLowerCase().includes(needle))
+      const ok = (!needle || (row.textContent + ' ' + (row.dataset.id || '')).toLowerCase().includes(needle))
         && (isNaN(quality) ? q <= 0 : quality >= q)
         && (!flagged.checked || row.dataset.flags !== '');
       row.classList.toggle('hidden', !ok);
@@ -135,6 +137,15 @@ def bar_chart_svg(items: Sequence[tuple[str, float]], title: str, unit: str, wid
             f'{"".join(rows)}</svg>')
 
 
+ID_CHARS = 28  # longer ids (URLs, paths) are shown shortened in the middle; the full id is on hover
+
+
+def _id_cell(pair_id: str) -> str:
+    """The id, shortened in the middle when long (its end holds the sentence index), in full as a tooltip."""
+    short = pair_id if len(pair_id) <= ID_CHARS else f"{pair_id[:12]}…{pair_id[-(ID_CHARS - 13):]}"
+    return f'<td class="id" title="{esc(pair_id)}">{esc(short)}</td>'
+
+
 def _flags_html(flags: Sequence[str], reasons: Sequence[str]) -> str:
     return "".join(f'<span class="flag" title="{esc(r)}">{esc(f)}</span><span class="reason">{esc(r)}</span>'
                    for f, r in zip(flags, reasons))
@@ -192,8 +203,8 @@ def run_report(pairs: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> str
         q = p.get("quality")
         rows.append(
             f'<tr data-order="{k}" data-quality="{esc(_number(q, 4))}" data-score="{esc(_number(p.get("score"), 4))}"'
-            f' data-flags="{esc(",".join(p.get("flags", [])))}" id="{esc(p["id"])}">'
-            f'<td class="num">{esc(p["id"])}</td>'
+            f' data-flags="{esc(",".join(p.get("flags", [])))}" data-id="{esc(p["id"])}" id="{esc(p["id"])}">'
+            + _id_cell(p["id"]) +
             f'<td class="num" style="background:{quality_color(q)}">{_number(q)}</td>'
             f'<td class="num">{_number(p.get("score"))}</td>'
             f'<td class="ar" dir="rtl" lang="ar">{esc(p["ar"])}</td>'
@@ -259,14 +270,15 @@ def compare_report(table: dict[str, Any], side_by_side: Sequence[dict[str, Any]]
             if q is not None:
                 qs.append(q)
             data.append(f'data-q{j}="{esc(_number(q, 4))}"')
-            cells.append(f'<td lang="en" style="border-left:4px solid {quality_color(q)}">{esc(out.get("en"))}'
+            cells.append(f'<td class="en" lang="en" style="border-left:4px solid {quality_color(q)}">'
+                         f'{esc(out.get("en"))}'
                          f'<span class="reason">quality {_number(q)}</span>'
                          f'{_flags_html(out.get("flags", []), out.get("reasons", []))}</td>')
         mean = sum(qs) / len(qs) if qs else None
         flags = ",".join(f for name in systems for f in seg["systems"].get(name, {}).get("flags", []))
         ref = f'<td lang="en">{esc(seg.get("ref"))}</td>' if any(s.get("ref") for s in side_by_side) else ""
         seg_rows.append(f'<tr data-order="{k}" data-quality="{esc(_number(mean, 4))}" data-flags="{esc(flags)}" '
-                    f'{" ".join(data)}><td class="num">{esc(seg["id"])}</td>'
+                    f'data-id="{esc(seg["id"])}" {" ".join(data)}>{_id_cell(seg["id"])}'
                     f'<td class="ar" dir="rtl" lang="ar">{esc(seg["ar"])}</td>{"".join(cells)}{ref}'
                     f'<td class="num">{_number(mean)}</td></tr>')
     pairs_table = f'<table id="pairs">{head}<tbody>{"".join(seg_rows)}</tbody></table>'

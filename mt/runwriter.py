@@ -23,6 +23,7 @@ from mt.report import run_report
 from mt.writers import (
     atomic_write,
     dataset_file,
+    temp_name,
     write_card,
     write_jsonl,
     write_manifest,
@@ -89,7 +90,7 @@ class RunWriter:
         data.mkdir(exist_ok=True)
         for k in range(self.count):  # copied, not moved: a crash here leaves the shards for the rerun
             target = run / dataset_file(k, self.count)
-            tmp = target.with_name(f".{target.name}.tmp")
+            tmp = temp_name(target)
             shutil.copyfile(self._name(k, "parquet"), tmp)
             os.replace(tmp, target)
         manifest["pairs_sha256"] = file_sha256(run / "pairs.jsonl")

@@ -1,5 +1,5 @@
-"""Arabic sentence segmentation with character offsets, sub-splitting for the model, and model-side
-normalisation. Pure Python: importing this module never imports torch."""
+"""Arabic sentence segmentation with character offsets and sub-splitting for the model (its text is
+normalised in mt.normalize). Pure Python: importing this module never imports torch."""
 
 from __future__ import annotations
 
@@ -433,15 +433,3 @@ def _best_cut(piece: str, min_share: float) -> int:
     while 0 < cut < n - 1 and unicodedata.combining(piece[cut]):
         cut += 1
     return cut
-
-
-# --- normalisation for the model ---------------------------------------------------------------------
-
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_for_model(text: str) -> str:
-    """What the model reads: NFC, no tatweel, no invisible marks, single spaces. Diacritics are kept."""
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE_RE.sub("", text)
-    return _SPACES.sub(" ", text).strip()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mt.errors import InputError
-from mt.io import input_files, read_documents, strip_html
+from mt.io import check_id, check_text, input_files, read_documents, strip_html
 from mt.records import Document
 
 HF_PREFIX = "hf:"
@@ -34,31 +34,32 @@ class Source:
             yield from read_documents(self.path, self.encoding, self.errors, self.html)
             return
         rows = {"jsonl": self._jsonl_rows, "parquet": self._parquet_rows, "hf": self._hf_rows}[self.kind]()
-        seen: set[str] = set()
-        for number, row in enumerate(rows):
-            doc = self._document(number, row)
+        seen: dict[str, str] = {}
+        for number, (where, row) in enumerate(rows):  # `where`: "line 3" (JSONL) or "row 3", from 1 as editors do
+            doc = self._document(number, where, row)
             if doc.doc_id in seen:
-                raise InputError(f"input '{self.path}' has the id '{doc.doc_id}' twice (row {number}); ids must "
-                                 "be unique")
-            seen.add(doc.doc_id)
+                raise InputError(f"input '{self.path}' {where} has the id {doc.doc_id!r:.80} of {seen[doc.doc_id]}; "
+                                 "ids must be unique")
+            seen[doc.doc_id] = where
             yield doc
 
-    def _document(self, number: int, row: dict[str, Any]) -> Document:
+    def _document(self, number: int, where: str, row: dict[str, Any]) -> Document:
         if self.text_column not in row:
-            raise InputError(f"input '{self.path}' row {number} has no '{self.text_column}' field; name the "
+            raise InputError(f"input '{self.path}' {where} has no '{self.text_column}' field; name the "
                              f"text column with --input-column (fields: {', '.join(sorted(map(str, row)))})")
         text = row[self.text_column]
         if text is None:
             text = ""
         if not isinstance(text, str):
-            raise InputError(f"input '{self.path}' row {number}: '{self.text_column}' is "
+            raise InputError(f"input '{self.path}' {where}: '{self.text_column}' is "
                              f"{type(text).__name__}, not text")
         raw_id = row.get(self.id_column)
-        doc_id = str(number) if raw_id is None else str(raw_id)
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        doc_id = check_id(str(number) if raw_id is None else str(raw_id), f"input '{self.path}' {where}")
+        text = check_text(text.replace("\r\n", "\n").replace("\r", "\n"),
+                          f"input '{self.path}' {where}: '{self.text_column}'")
         return Document(doc_id=doc_id, text=strip_html(text) if self.html else text, source=f"{self.path}#{number}")
 
-    def _jsonl_rows(self) -> Iterator[dict[str, Any]]:
+    def _jsonl_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         try:
             fh = open(self.path, encoding=self.encoding, errors=self.errors)  # noqa: SIM115 (closed below)
         except OSError as exc:
@@ -75,12 +76,12 @@ class Source:
                             from None
                     if not isinstance(row, dict):
                         raise InputError(f"input '{self.path}' line {line_number} is not a JSON object")
-                    yield row
+                    yield f"line {line_number}", row
             except UnicodeDecodeError as exc:
                 raise InputError(f"input '{self.path}' is not valid {self.encoding} near byte {exc.start} of a "
                                  "line; pass --encoding or --errors replace") from None
 
-    def _parquet_rows(self) -> Iterator[dict[str, Any]]:
+    def _parquet_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         import pyarrow.parquet as pq
 
         try:
@@ -92,10 +93,13 @@ class Source:
             raise InputError(f"input '{self.path}' has no column '{self.text_column}'; name the text column with "
                              f"--input-column (columns: {', '.join(sorted(names))})")
         columns = [c for c in (self.id_column, self.text_column) if c in names]
+        number = 0
         for batch in parquet.iter_batches(batch_size=1024, columns=columns):
-            yield from batch.to_pylist()
+            for row in batch.to_pylist():
+                number += 1
+                yield f"row {number}", row
 
-    def _hf_rows(self) -> Iterator[dict[str, Any]]:
+    def _hf_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         import datasets
 
         datasets.disable_progress_bars()
@@ -105,13 +109,13 @@ class Source:
             if (local / "state.json").exists() or (local / "dataset_dict.json").exists():
                 loaded = datasets.load_from_disk(str(local))
                 data = loaded[self.split] if isinstance(loaded, datasets.DatasetDict) else loaded
-                yield from data.to_iterable_dataset()
+                yield from ((f"row {k}", row) for k, row in enumerate(data.to_iterable_dataset(), 1))
                 return
             stream = datasets.load_dataset(name, split=self.split, streaming=True)
         except (FileNotFoundError, ValueError, KeyError, ConnectionError, OSError) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise InputError(f"dataset '{name}' (split '{self.split}') cannot be loaded: {first}") from None
-        yield from stream
+        yield from ((f"row {k}", row) for k, row in enumerate(stream, 1))
 
 
 def open_source(path: str | Path, text_column: str = "text", id_column: str = "id", split: str = "train",

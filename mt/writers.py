@@ -23,27 +23,38 @@ def dataset_file(shard: int, shards: int) -> str:
     return f"data/train-{shard:05d}-of-{shards:05d}.parquet"
 
 
+def temp_name(path: Path) -> Path:
+    """A hidden temporary name beside `path`, unique to this process."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write `data` to `path` so that a crash leaves either the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # gone already after the rename; removed after a failure
 
 
 def atomic_lines(path: Path, lines: Iterable[str]) -> None:
     """Stream `lines` into `path`, atomically as `atomic_write`: memory stays flat however many there are."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        for line in lines:
-            fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            for line in lines:
+                fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def one_line(text: str) -> str:
@@ -160,17 +171,19 @@ def write_parquet(path: Path, pairs: Iterable[Pair]) -> None:
     table = datasets.Dataset.from_list(rows, features=features) if rows else datasets.Dataset.from_dict(
         {name: [] for name in features}, features=features)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = temp_name(path)
     table.to_parquet(str(tmp))
     os.replace(tmp, path)
 
 
 def write_card(run_dir: Path, manifest: dict[str, Any]) -> None:
     """The dataset card whose YAML header makes `datasets.load_dataset(run_dir)` find the Parquet shards."""
-    atomic_write(run_dir / "README.md", dataset_card(dataset_features(), manifest))
+    num_bytes = sum(p.stat().st_size for p in run_dir.glob(DATASET_GLOB))
+    atomic_write(run_dir / "README.md", dataset_card(dataset_features(), manifest, num_bytes))
 
 
-def dataset_card(features: Any, manifest: dict[str, Any]) -> str:
+def dataset_card(features: Any, manifest: dict[str, Any], num_bytes: int = 0) -> str:
+    """The card; `num_bytes` is the split's size (its Parquet files): `datasets` wants it beside the count."""
     header = {
         "language": ["ar", "en"],
         "task_categories": ["translation"],
@@ -182,7 +195,8 @@ def dataset_card(features: Any, manifest: dict[str, Any]) -> str:
         # folder rewritten with other pairs is never served from a stale cache.
         "dataset_info": {"description": f"pairs.jsonl sha256 {manifest.get('pairs_sha256', '')}",
                          "features": features._to_yaml_list(),
-                         "splits": [{"name": "train", "num_examples": manifest["counts"]["pairs"]}]},
+                         "splits": [{"name": "train", "num_bytes": num_bytes,
+                                     "num_examples": manifest["counts"]["pairs"]}]},
     }
     counts = manifest["counts"]
     model = manifest["model"]

@@ -89,10 +89,10 @@ def test_user_mistakes_get_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_segment_command_text_and_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["segment", str(SEED_ARTICLE)]) == 0
+    assert main(["segment", "--no-repair-glued", str(SEED_ARTICLE)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 11  # the glued boundary is repaired only on request
-    assert main(["segment", "--repair-glued", "--format", "jsonl", str(SEED_ARTICLE)]) == 0
+    assert len(lines) == 11  # the glued boundary is left alone on request
+    assert main(["segment", "--format", "jsonl", str(SEED_ARTICLE)]) == 0  # repaired by default, as mt translate
     records = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     text = SEED_ARTICLE.read_text(encoding="utf-8")
     assert len(records) == 12

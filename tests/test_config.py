@@ -112,7 +112,6 @@ def test_hash_ignores_output_dir_but_not_settings() -> None:
     base = config_from_dict({"name": "x", "model": "org/m"})
     assert base.config_hash() == config_from_dict({"name": "x", "model": "org/m", "output_dir": "/else"}).config_hash()
     assert base.config_hash() != config_from_dict({"name": "x", "model": "org/m", "beam_size": 5}).config_hash()
-    assert base.run_dir() == Path("outputs") / f"x-{base.config_hash()}"
 
 
 def test_defaults_documented_in_default_yaml() -> None:

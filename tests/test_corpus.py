@@ -14,6 +14,7 @@ from mt.cli import main
 from mt.config import load_config
 from mt.errors import InputError
 from mt.pipeline import translate
+from mt.rundir import run_dir_for
 from mt.sources import open_source
 from tests.conftest import SEED_ARTICLE
 
@@ -84,11 +85,11 @@ def test_parquet_and_hf_dataset_inputs(tmp_path: Path, marian_config: Path) -> N
     ("content", "args", "message"),
     [
         ('{"id": 1, "text": "نعم"}\n{"id": 2, "text": \n', [], "corpus.jsonl' line 2 is not valid JSON"),
-        ('{"id": 1, "body": "نعم"}\n', [], "row 0 has no 'text' field; name the text column with --input-column "
+        ('{"id": 1, "body": "نعم"}\n', [], "line 1 has no 'text' field; name the text column with --input-column "
                                            "(fields: body, id)"),
-        ('{"id": 1, "text": "نعم"}\n{"id": 1, "text": "لا"}\n', [], "has the id '1' twice (row 1)"),
-        ('{"id": 1, "text": 5}\n', [], "row 0: 'text' is int, not text"),
-        ('{"id": 1, "body": "نعم"}\n', ["--input-column", "content"], "row 0 has no 'content' field"),
+        ('{"id": 1, "text": "نعم"}\n{"id": 1, "text": "لا"}\n', [], "line 2 has the id '1' of line 1"),
+        ('{"id": 1, "text": 5}\n', [], "line 1: 'text' is int, not text"),
+        ('{"id": 1, "body": "نعم"}\n', ["--input-column", "content"], "line 1 has no 'content' field"),
     ],
     ids=["bad-json", "no-text", "duplicate-id", "not-text", "wrong-column"],
 )
@@ -121,7 +122,7 @@ def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, 
 
     with pytest.raises(RuntimeError, match="power cut"):
         translate(config, corpus, translator=Crashing())  # type: ignore[arg-type]
-    run_dir = config.run_dir()
+    run_dir = run_dir_for(config, open_source(corpus))
     assert sorted(p.name for p in (run_dir / "shards").glob("*.stats.json")) == ["00000.stats.json",
                                                                                "00001.stats.json"]
     resumed = translate(config, corpus)

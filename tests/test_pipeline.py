@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,10 +98,11 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def test_run_folder_is_named_after_config_and_hash(seed_run: Path) -> None:
     manifest = json.loads((seed_run / "manifest.json").read_text())
-    assert seed_run.name == f"tiny-marian-{manifest['config_hash']}"
+    assert re.fullmatch(r"tiny-marian-[0-9a-f]{8}", seed_run.name)
+    assert seed_run.name != f"tiny-marian-{manifest['config_hash']}"  # the input is hashed in too
     assert sorted(p.name for p in seed_run.iterdir()) == [
-        "README.md", "checkpoint.sqlite", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl",
-        "pairs.tmx", "pairs.tsv", "report.html",
+        ".lock", "README.md", "checkpoint.sqlite", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl",
+        "pairs.tmx", "pairs.tsv", "report.html", "run.json",
     ]
 
 

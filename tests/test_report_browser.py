@@ -128,3 +128,44 @@ def test_compare_report_in_chromium(browser: object, tmp_path: Path) -> None:
     assert "source numbers not in the output: 26" in driver.page_source  # type: ignore[attr-defined]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert driver.save_screenshot(str(SCREENSHOTS / "compare-report.png"))  # type: ignore[attr-defined]
+
+
+def url_id(k: int) -> str:
+    """A corpus id as web crawls have them: a URL of about 110 characters."""
+    return (f"https://www.example-news.com/ar/politics/2012/11/27/{k:04d}/"
+            "%D9%84%D8%A7%D9%81%D8%B1%D9%88%D9%81-%D9%8A%D9%86%D9%81%D9%8A?ref=rss")
+
+
+def test_run_report_with_url_ids_keeps_columns_readable(browser: object, tmp_path: Path,
+                                                        marian_config: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    texts = ['نفى المتحدث باسم الخارجية الروسية الأنباء. وقال: "لن نتدخل في شؤون سوريا".',
+             "وأضاف أن الاجتماع سيعقد في 26 تشرين الثاني/نوفمبر في جنيف."]
+    corpus = tmp_path / "crawl.jsonl"
+    corpus.write_text("".join(json.dumps({"id": url_id(k), "text": texts[k % 2]}, ensure_ascii=False) + "\n"
+                              for k in range(6)), encoding="utf-8")
+    assert len(url_id(0)) > 100
+    run_dir = translate(load_config(marian_config), corpus)
+    pairs = [json.loads(x) for x in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    driver = browser
+    driver.set_window_size(1100, 900)  # type: ignore[attr-defined]
+    try:
+        driver.get((run_dir / "report.html").as_uri())  # type: ignore[attr-defined]
+        ids = driver.find_elements(By.CSS_SELECTOR, "#pairs td.id")  # type: ignore[attr-defined]
+        assert [c.get_attribute("title") for c in ids] == [p["id"] for p in pairs]  # the full id on hover
+        assert ids[0].text == "https://www.…D9%8A?ref=rss:0" and len(ids[0].text) == 28
+        px = driver.execute_script("return parseFloat(getComputedStyle(document.body).fontSize)")  # type: ignore
+        for selector, least in (("td.en", 14), ("td.flags", 10), ("td.ar", 16)):
+            widths = [c.size["width"] for c in driver.find_elements(By.CSS_SELECTOR, f"#pairs {selector}")]  # type: ignore
+            assert len(widths) == len(pairs) == 9 and min(widths) >= least * px - 1, (selector, widths)
+        assert max(c.size["width"] for c in ids) <= 16 * px  # a long id no longer takes the table's width
+        lines = "const r = document.createRange(); r.selectNodeContents(arguments[0]); return r.getClientRects().length"
+        assert all(driver.execute_script(lines, c) == 1 for c in ids)  # type: ignore[attr-defined]  # one line each
+        box = driver.find_element(By.ID, "filter-text")  # type: ignore[attr-defined]
+        box.send_keys("0003/")  # the filter still finds a row by its full id
+        assert driver.find_element(By.ID, "shown").text == "1"  # type: ignore[attr-defined]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        assert driver.save_screenshot(str(SCREENSHOTS / "run-report-url-ids.png"))  # type: ignore[attr-defined]
+    finally:
+        driver.set_window_size(1400, 1000)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mt.records import Segment
-from mt.segment import INVISIBLE, normalize_for_model, split_sentences, sub_split
+from mt.segment import INVISIBLE, split_sentences, sub_split
 
 BOUNDARIES = [
     # sentence ends with and without a following space
@@ -338,21 +338,6 @@ def test_sub_split_covers_the_text(text: str, budget: int) -> None:
     assert joined.replace(" ", "") == text.replace(" ", "")
     assert all(b - a <= budget for a, b in spans)
     assert all(b > a for a, b in spans)
-
-
-# --- normalisation --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("الســـلام", "السلام"),
-        ("\u200fمرحبا\u200e  بكم", "مرحبا بكم"),
-        ("كَتَبَ الدَّرْسَ", "كَتَبَ الدَّرْسَ"),
-        ("\u0627\u0653", "\u0622"),  # NFC composes alef + madda
-    ],
-)
-def test_normalize_for_model(text: str, expected: str) -> None:
-    assert normalize_for_model(text) == expected
 
 
 def test_segment_module_does_not_import_torch() -> None:
