@@ -83,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--overwrite", action="store_true", help="translate again even where a run exists")
     cmp.set_defaults(func=cmd_compare)
 
+    sc = sub.add_parser("score", help="score existing pairs: forced-decoding model scores plus the quality checks")
+    sc.add_argument("--source", required=True, help="Arabic sentences, one per line; or a run folder made with "
+                    "mt translate --reference (its reference pairs are scored)")
+    sc.add_argument("--target", help="English sentences, line-aligned with --source")
+    sc.add_argument("--config", help="an Arabic→English model config: log p(English | Arabic) by forced decoding "
+                    "(without it, only the reference-free checks)")
+    sc.add_argument("--reverse-config", help="an English→Arabic model config: log p(Arabic | English), combined "
+                    "with the forward score as dual conditional cross-entropy")
+    sc.add_argument("--output", help="output folder (default: <output_dir>/score-<hash of inputs and settings>)")
+    sc.add_argument("--min-quality", type=float, metavar="Q", help="keep pairs with quality >= Q; the rest go to "
+                    "rejected.jsonl")
+    sc.set_defaults(func=cmd_score)
+
     dl = sub.add_parser("download", help="fetch a config's model into the Hugging Face cache")
     dl.add_argument("config", help="YAML config naming the model")
     dl.set_defaults(func=cmd_download)
@@ -214,6 +227,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   overwrite=args.overwrite)
     sys.stdout.write((out / "table.md").read_text(encoding="utf-8"))
     print(out)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from mt.score import score
+
+    print(score(args.source, args.target, config=args.config, reverse_config=args.reverse_config,
+                output=args.output, min_quality=args.min_quality))
     return 0
 
 

@@ -40,10 +40,13 @@ class QualityConfig:
     """Expected length ratios, flag thresholds and filtering: the `quality:` section of a config.
     README.md ("Scores and flags") says what each one means."""
 
-    chars_ratio: float = 1.25  # expected English/Arabic ratio of non-space characters
-    chars_sd: float = 0.25  # standard deviation of the log of that ratio
-    words_ratio: float = 1.25  # expected English/Arabic ratio of words
-    words_sd: float = 0.3
+    chars_ratio: float = 1.436  # expected English/Arabic ratio of letters and digits (no Arabic diacritics)
+    chars_sd: float = 0.165  # standard deviation of the log of that ratio for long sentences
+    chars_scale: float = 188.5  # ... which grows as sd * sqrt(1 + chars_scale / Arabic characters)
+    words_ratio: float = 1.36  # expected English/Arabic ratio of words
+    words_sd: float = 0.253
+    words_scale: float = 9.2
+    length_free_z: float = 1.0  # a length within this many sd of the expected ratio costs quality nothing
     max_length_z: float = 3.0  # |z| above this flags too_long / too_short
     max_arabic_share: float = 0.1  # Arabic letters among the output's letters
     max_repeat_share: float = 0.2  # repeated word trigrams among the output's trigrams
@@ -209,6 +212,9 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
     for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z"):
         if key in quality and quality[key] <= 0:
             raise ConfigError(f"{path}: key 'quality.{key}' must be a positive number, got {shown(quality[key])}")
+    for key in ("chars_scale", "words_scale", "length_free_z"):
+        if key in quality and quality[key] < 0:
+            raise ConfigError(f"{path}: key 'quality.{key}' must be zero or more, got {shown(quality[key])}")
     for key in ("max_arabic_share", "max_repeat_share", "min_quality"):
         value = quality.get(key)
         if value is not None and not 0 <= value <= 1:

@@ -123,7 +123,7 @@ def test_defaults_documented_in_default_yaml() -> None:
 
 BAD_QUALITY = [
     ({"quality": "strict"}, "key 'quality' must be of type mapping, got str 'strict'"),
-    ({"quality": {"max_z": 2}}, "unknown key 'quality.max_z'; valid keys: chars_ratio, chars_sd"),
+    ({"quality": {"max_z": 2}}, "unknown key 'quality.max_z'; valid keys: chars_ratio, chars_scale, chars_sd"),
     ({"quality": {"min_quality": "high"}}, "key 'quality.min_quality' must be of type float or null, got str"),
     ({"quality": {"min_quality": 1.5}}, "key 'quality.min_quality' must lie between 0 and 1, got 1.5"),
     ({"quality": {"chars_sd": 0}}, "key 'quality.chars_sd' must be a positive number, got 0"),
@@ -144,7 +144,7 @@ def test_quality_section_extends_key_by_key(tmp_path: Path) -> None:
     write_config(tmp_path / "base.yaml", name="x", model="org/m", quality={"max_length_z": 2.5, "chars_sd": 0.2})
     path = write_config(tmp_path / "child.yaml", extends="base.yaml", quality={"chars_sd": 0.3})
     quality = load_config(path).quality
-    assert (quality.max_length_z, quality.chars_sd, quality.words_sd) == (2.5, 0.3, 0.3)
+    assert (quality.max_length_z, quality.chars_sd, quality.words_sd) == (2.5, 0.3, 0.253)
     assert load_config(path, **{"quality.min_quality": 0.4}).quality.min_quality == 0.4
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -16,24 +17,27 @@ from mt.quality import (
     sentence_reference_scores,
 )
 
-Q = QualityConfig()
+# Round constants, so that the expected values can be worked out by hand (the shipped ones are fitted on real
+# pairs: configs/default.yaml). Lengths count letters and digits only (no spaces, punctuation or diacritics).
+Q = QualityConfig(chars_ratio=1.25, chars_sd=0.25, chars_scale=0.0, words_ratio=1.25, words_sd=0.3,
+                  words_scale=0.0, length_free_z=1.0)
 
-# (Arabic, English, logprob, expected quality, expected flags, expected scores). Default thresholds:
-# chars 1.25 (sd 0.25), words 1.25 (sd 0.3), |z| <= 3, Arabic share <= 0.1, repeated trigrams <= 0.2, logprob >= -2.5.
-# quality = exp(logprob) * exp(-(max(0, |chars_z| - 1))^2 / 2) * (1 - arabic_share) * (1 - repeat_share)
+# (Arabic, English, logprob, expected quality, expected flags, expected scores). With Q:
+# z_chars = ln(ratio / 1.25) / 0.25, z_words = ln(ratio / 1.25) / 0.3, z = their mean;
+# quality = exp(logprob) * exp(-(max(0, |z| - 1))^2 / 2) * (1 - arabic_share) * (1 - repeat_share)
 #           * (0.5 + 0.5 * numbers_match) * (0.8 + 0.2 * punctuation); 0 for a copy of the source.
 CASES = [
     pytest.param(
         "ذهب الولد إلى المدرسة.", "The boy went to school.", -0.4,
-        0.6703, [],  # exp(-0.4); 19 vs 19 characters: z = ln(1/1.25)/0.25 = -0.89, inside one sd
+        0.6703, [],  # exp(-0.4); 18 vs 18 letters: z_chars = ln(1/1.25)/0.25 = -0.89, z_words 0: inside one sd
         {"chars_ratio": 1.0, "chars_z": -0.8926, "words_ratio": 1.25, "words_z": 0.0, "arabic_share": 0.0,
          "repeat_share": 0.0, "numbers_match": None, "punctuation": 1.0},
         id="good",
     ),
     pytest.param(
         "هل ذهب الولد إلى المدرسة؟", "The boy went to school.", -0.4,
-        0.5994, ["punctuation_mismatch"],  # 0.6703 * exp(-0.2929^2/2)=0.9580 * (0.8 + 0.2 * 2/3)
-        {"chars_ratio": 0.9048, "chars_z": -1.2929, "words_ratio": 1.0, "punctuation": 0.6667},
+        0.6254, ["punctuation_mismatch"],  # z = (-1.314 - 0.7438)/2 = -1.029: exp(-0.029^2/2); (0.8 + 0.2 * 2/3)
+        {"chars_ratio": 0.9, "chars_z": -1.314, "words_ratio": 1.0, "punctuation": 0.6667},
         id="question-lost",
     ),
     pytest.param(
@@ -42,31 +46,31 @@ CASES = [
     pytest.param(
         "قال لافروف إن روسيا لن تتدخل.", "Lavrov said Russia روسيا will not.", -0.5,
         0.4982, ["untranslated"],  # 5 of 28 letters Arabic: exp(-0.5) * (1 - 5/28)
-        {"arabic_share": 0.1786},
+        {"arabic_share": 0.1786, "chars_ratio": 1.2174},
         id="untranslated",
     ),
     pytest.param(
         "استمرت المحادثات طويلا.", "the talks the talks the talks the talks", -0.3,
-        0.2469, ["repetition"],  # 6 trigrams, 4 repeat an earlier one: exp(-0.3) * (1 - 4/6)
+        0.1855, ["repetition"],  # 4 of 6 trigrams repeat; z = (0.987 + 2.526)/2 = 1.757: exp(-0.757^2/2)
         {"repeat_share": 0.6667, "words_ratio": 2.6667, "words_z": 2.5256},
         id="repetition",
     ),
     pytest.param(
         "نعم.", "Yes, and then he said many other things that nobody had asked about at all.", -0.2,
-        0.0, ["too_long"],  # 61 / 4 characters: z = ln(15.25/1.25)/0.25 = 10.0, penalty exp(-40.5)
-        {"chars_ratio": 15.25, "chars_z": 10.0057, "words_z": 8.283},
+        0.0, ["too_long"],  # 59 / 3 letters: z_chars = ln(19.67/1.25)/0.25 = 11.0
+        {"chars_ratio": 19.6667, "chars_z": 11.0231, "words_z": 8.283},
         id="too-long",
     ),
     pytest.param(
         "قتل ١٥ شخصا عام ٢٠١٢.", "15 people were killed in 2011.", -0.6,
-        0.3659, ["numbers_missing", "numbers_added"],  # {15, 2012} vs {15, 2011}: 1/3; exp(-0.6) * (0.5 + 0.5/3)
+        0.3659, ["numbers_missing", "numbers_added"],  # 15 shared, 2012 and 2011 not: 1/3; exp(-0.6) * (0.5 + 0.5/3)
         {"numbers_match": 0.3333},
         id="numbers",
     ),
     pytest.param(
         'وقال "لن نتدخل".', "He said we will not intervene.", -0.3,
-        0.6313, ["quotes_mismatch"],  # exp(-0.3) * exp(-0.4267^2/2) * (0.8 + 0.2 * 2/3)
-        {"chars_z": 1.4267, "punctuation": 0.6667},
+        0.4623, ["quotes_mismatch"],  # z = (2.228 + 1.567)/2 = 1.897: exp(-0.897^2/2) * (0.8 + 0.2 * 2/3)
+        {"chars_z": 2.2281, "punctuation": 0.6667},
         id="quotes-lost",
     ),
     pytest.param(
@@ -76,6 +80,17 @@ CASES = [
     pytest.param(
         "ذهب الولد إلى المدرسة.", "The boy went to school.", -3.2,
         0.0408, ["low_confidence"], {"logprob": -3.2}, id="low-confidence",
+    ),
+    # Real pairs that the checks must leave alone: a number spelt out, quotation marks on one side only.
+    pytest.param(
+        "يجب تقديم الطلب خلال (ستين) يوماً من تاريخ الإخطار.",
+        "The application must be submitted within 60 days of the date of notification.", -0.5,
+        0.6065, [], {"numbers_match": 1.0, "punctuation": 1.0}, id="number-word-matches-digits",
+    ),
+    pytest.param(
+        "ويجب أن تحمل الشركة عبارة (تحت التصفية) في جميع مراسلاتها.",
+        "The company must carry the phrase “under liquidation” in all its correspondence.", -0.5,
+        0.6065, [], {"punctuation": 1.0}, id="quotes-added-by-the-translator",
     ),
 ]
 
@@ -97,7 +112,7 @@ def test_reasons_say_what_was_measured() -> None:
         "source numbers not in the output: 2012", "output numbers not in the source: 2011",
     ]
     assert assess("نعم.", "Yes, and then he said many other things that nobody had asked about at all.", -0.2,
-                  Q).reasons == ["chars ratio 15.25 is +10.0 sd from the expected 1.25"]
+                  Q).reasons == ["chars ratio 19.67 is +11.0 sd from the expected 1.25"]
     assert assess("ذهب الولد.", "The boy went.", -3.2, Q).reasons == ["mean log-probability -3.20 < -2.5"]
 
 
@@ -114,10 +129,25 @@ def test_thresholds_come_from_the_config() -> None:
     assert assess("نعم.", "Yes, and then he said many other things that nobody had asked about.", -0.2,
                   loose).flags == []
     assert assess("ذهب الولد.", "The boy went.", -3.2, loose).flags == []
-    wide = QualityConfig(chars_sd=1.0)  # a wider spread: the same ratio is 2.5 sd away, no penalty beyond 1 sd
+    wide = dataclasses.replace(Q, chars_sd=1.0)  # a wider spread: the same ratio is fewer sd away
     z = assess("نعم.", "Yes, and then he said many other things that nobody had asked about at all.", -0.2,
                wide).scores["chars_z"]
-    assert z == pytest.approx(math.log(15.25 / 1.25), abs=1e-4)
+    assert z == pytest.approx(math.log(59 / 3 / 1.25), abs=1e-4)
+
+
+def test_short_sentences_get_a_wider_length_spread() -> None:
+    # sd * sqrt(1 + scale / n): 26 Arabic letters, 45 English ones; with scale 104 the spread is sqrt(5) wider
+    q = dataclasses.replace(Q, chars_scale=104.0)
+    ar, en = "ذهب الولد إلى المدرسة في الصباح.", "The boy went to school in the morning, as he did every day."
+    assert assess(ar, en, 0.0, Q).scores["chars_z"] == pytest.approx(math.log(45 / 26 / 1.25) / 0.25, abs=1e-4)
+    assert assess(ar, en, 0.0, q).scores["chars_z"] == pytest.approx(
+        math.log(45 / 26 / 1.25) / (0.25 * math.sqrt(5)), abs=1e-4)
+
+
+def test_adequacy_replaces_the_model_confidence() -> None:
+    ar, en = "ذهب الولد إلى المدرسة.", "The boy went to school."
+    assert assess(ar, en, -0.4, Q, adequacy=0.5).quality == 0.5
+    assert assess(ar, en, -0.4, Q).quality == pytest.approx(math.exp(-0.4), abs=1e-4)
 
 
 @pytest.mark.parametrize(

@@ -158,3 +158,18 @@ class CT2Translator:
             score = float(result.scores[0]) * total / n if n else 0.0
             hyps.append(Hypothesis(text=text, score=score, n_tokens=n))
         return hyps
+
+    def score_pairs(self, sources: list[str], targets: list[str]) -> list[tuple[float, int]]:
+        """Forced decoding with CTranslate2's `score_batch`: the sum of the target tokens' log-probabilities
+        (the end token included, NLLB's language token not) and their number."""
+        if not sources:
+            return []
+        ids = self.tokenizer(text_target=targets, add_special_tokens=False)["input_ids"]
+        target = [(self.prefix or []) + list(self.tokenizer.convert_ids_to_tokens(row)) for row in ids]
+        results = self.translator.score_batch(self.tokenize(sources), target, max_batch_size=0)
+        skip = len(self.prefix) if self.prefix else 0
+        out = []
+        for result in results:
+            logp = list(result.log_probs)[skip:]
+            out.append((float(sum(logp)), len(logp)))
+        return out

@@ -123,3 +123,22 @@ class HFTranslator:
         logits = self.model(**inputs, decoder_input_ids=sequences[:, :-1]).logits.float()
         logp = torch.log_softmax(logits, dim=-1)
         return logp.gather(-1, sequences[:, 1:].unsqueeze(-1)).squeeze(-1).cpu()
+
+    @torch.inference_mode()
+    def score_pairs(self, sources: list[str], targets: list[str]) -> list[tuple[float, int]]:
+        """Forced decoding: for each pair, the sum of log p(y_t | y_<t, x) over the target's tokens (its end
+        token included, NLLB's language token not, as in `translate_batch`) and how many tokens that is."""
+        if not sources:
+            return []
+        if self.forced_bos is not None:
+            self.tokenizer.tgt_lang = self.config.tgt_lang
+        inputs = self.tokenizer(sources, return_tensors="pt", padding=True).to(self.device)
+        labels = self.tokenizer(text_target=targets, return_tensors="pt", padding=True)["input_ids"].to(self.device)
+        start = torch.full((labels.shape[0], 1), self.model.config.decoder_start_token_id, device=self.device)
+        logits = self.model(**inputs, decoder_input_ids=torch.cat([start, labels[:, :-1]], dim=1)).logits.float()
+        logp = torch.log_softmax(logits, dim=-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+        mask = labels != self.tokenizer.pad_token_id
+        if self.forced_bos is not None:
+            mask[:, 0] = False  # the language token is forced, not the model's choice
+        sums, counts = (logp * mask).sum(dim=1).tolist(), mask.sum(dim=1).tolist()
+        return [(float(s), int(n)) for s, n in zip(sums, counts)]

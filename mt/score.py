@@ -1,0 +1,254 @@
+"""`mt score`: quality scores and flags for pairs the model did not produce (a parallel corpus, or the
+reference sentences of a run).
+
+Each pair gets the reference-free checks of `mt.quality` and, with a model config, the forced-decoding
+log-probability of the English given the Arabic; with an English→Arabic config too, of the Arabic given the
+English. The two are combined as dual conditional cross-entropy (Junczys-Dowmunt 2018, the WMT18 corpus
+filtering task's best system): with H_fwd and H_bwd the per-token cross-entropies (nats),
+`dual_xent = |H_fwd − H_bwd| + (H_fwd + H_bwd) / 2`, and `exp(−dual_xent)` is the adequacy that takes the
+place of the model confidence in `quality`. The output is a folder like a run's: pairs.jsonl, pairs.tsv,
+corpus.ar/en, rejected.jsonl (with a minimum quality) and manifest.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from mt import __version__
+from mt.batching import token_batches
+from mt.config import Config, QualityConfig, load_config
+from mt.errors import InputError
+from mt.io import read_text
+from mt.quality import assess, round_scores
+from mt.records import Pair
+from mt.segment import normalize_for_model
+from mt.writers import atomic_write, write_jsonl, write_moses, write_tsv
+
+log = logging.getLogger(__name__)
+
+
+class PairScorer(Protocol):
+    """What forced decoding needs of a backend (both `hf` and `ct2` have it)."""
+
+    model_id: str
+    max_input_tokens: int
+
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+    def score_pairs(self, sources: list[str], targets: list[str]) -> list[tuple[float, int]]: ...
+
+
+@dataclass(frozen=True)
+class Scorers:
+    """The forward (Arabic→English) model, its config, and the optional backward (English→Arabic) one."""
+
+    forward: PairScorer | None = None
+    forward_config: Config | None = None
+    backward: PairScorer | None = None
+    backward_config: Config | None = None
+
+
+def load_scorers(config_path: str | None, reverse_path: str | None) -> Scorers:
+    """Load the models named by the configs (either may be None)."""
+    from mt.backends import load_translator
+
+    forward = fwd_config = backward = bwd_config = None
+    if config_path:
+        fwd_config = load_config(config_path)
+        forward = load_translator(fwd_config, config_path)
+    if reverse_path:
+        bwd_config = load_config(reverse_path)
+        backward = load_translator(bwd_config, reverse_path)
+    return Scorers(forward, fwd_config, backward, bwd_config)  # type: ignore[arg-type]
+
+
+def cross_entropies(scorer: PairScorer, sources: Sequence[str], targets: Sequence[str],
+                    max_batch_tokens: int = 4096) -> list[float | None]:
+    """Per-token cross-entropy (nats, −mean log-probability) of each target given its source, by forced
+    decoding in length-sorted batches; None for an empty side or one longer than the model's input limit."""
+    src = [normalize_for_model(s) for s in sources]
+    tgt = [normalize_for_model(t) for t in targets]
+    src_len, tgt_len = scorer.count_tokens(src), scorer.count_tokens(tgt)
+    limit = scorer.max_input_tokens
+    todo = [i for i in range(len(src)) if src[i] and tgt[i] and src_len[i] <= limit and tgt_len[i] <= limit]
+    out: list[float | None] = [None] * len(src)
+    lengths = [max(src_len[i], tgt_len[i]) for i in todo]
+    for batch in token_batches(lengths, max_batch_tokens):
+        idx = [todo[k] for k in batch]
+        for i, (total, n) in zip(idx, scorer.score_pairs([src[i] for i in idx], [tgt[i] for i in idx])):
+            out[i] = -total / n if n else None
+    return out
+
+
+def dual_xent(h_fwd: float, h_bwd: float) -> float:
+    """Junczys-Dowmunt (2018): disagreement between the two directions plus their mean."""
+    return abs(h_fwd - h_bwd) + 0.5 * (h_fwd + h_bwd)
+
+
+def model_adequacy(ar: Sequence[str], en: Sequence[str], scorers: Scorers) -> list[float | None]:
+    """exp(−dual_xent) per pair (exp(−H_fwd) without a backward model); None where a side was not scored."""
+    fwd, bwd = _directions(ar, en, scorers)
+    out: list[float | None] = []
+    for f, b in zip(fwd, bwd):
+        if f is None or scorers.backward is not None and b is None:
+            out.append(None)
+        else:
+            out.append(math.exp(-(dual_xent(f, b) if b is not None else f)))
+    return out
+
+
+def _directions(ar: Sequence[str], en: Sequence[str], scorers: Scorers) -> tuple[list[float | None],
+                                                                                    list[float | None]]:
+    none: list[float | None] = [None] * len(ar)
+    fwd = bwd = none
+    if scorers.forward is not None:
+        budget = scorers.forward_config.max_batch_tokens if scorers.forward_config else 4096
+        fwd = cross_entropies(scorers.forward, ar, en, budget)
+    if scorers.backward is not None:
+        budget = scorers.backward_config.max_batch_tokens if scorers.backward_config else 4096
+        bwd = cross_entropies(scorers.backward, en, ar, budget)
+    return fwd, bwd
+
+
+def score_pairs(pairs: list[Pair], quality: QualityConfig, scorers: Scorers) -> list[Pair]:
+    """Fill in the scores, flags and quality of `pairs` (their `ar` and `en`), in place; returns them."""
+    fwd, bwd = _directions([p.ar for p in pairs], [p.en for p in pairs], scorers)
+    for pair, f, b in zip(pairs, fwd, bwd):
+        if not pair.ar.strip() or not pair.en.strip():
+            side = "Arabic" if not pair.ar.strip() else "English"
+            pair.flag("empty_side", f"the {side} side is empty")
+        logprob = None if f is None else -f
+        adequacy = math.exp(-dual_xent(f, b)) if f is not None and b is not None else None
+        result = assess(pair.ar, pair.en, 0.0 if logprob is None else logprob, quality, adequacy=adequacy)
+        scores = result.scores
+        scores["logprob"] = logprob
+        scores["xent_fwd"], scores["xent_bwd"] = f, b
+        scores["dual_xent"] = dual_xent(f, b) if f is not None and b is not None else None
+        pair.scores = round_scores(scores)
+        pair.score = None if logprob is None else round(logprob, 6)
+        pair.quality = result.quality
+        if scorers.forward is not None and f is None and pair.ar.strip() and pair.en.strip():
+            pair.flag("not_scored", "longer than the model's input limit: no model score")
+        for code, reason in zip(result.flags, result.reasons):
+            pair.flag(code, reason)
+    return pairs
+
+
+def _lines_with_offsets(path: Path) -> tuple[str, list[tuple[str, int, int]]]:
+    if not path.is_file():
+        raise InputError(f"input '{path}' is not a file")
+    text = read_text(path)
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        lines.append((line, pos, pos + len(line)))
+        pos += len(line) + 1
+    if text.endswith("\n"):
+        lines.pop()  # a final newline ends the last line
+    return text, lines
+
+
+def pairs_from_files(source: Path, target: Path) -> tuple[list[Pair], list[str]]:
+    """Line k of `source` with line k of `target`; offsets refer to the source file."""
+    src_text, src = _lines_with_offsets(source)
+    tgt_text, tgt = _lines_with_offsets(target)
+    if len(src) != len(tgt):
+        raise InputError(f"--source has {len(src)} lines but --target has {len(tgt)}; they must be line-aligned")
+    if not src:
+        raise InputError(f"input '{source}' is empty")
+    doc_id = source.with_suffix("").name
+    pairs = [Pair(id=f"{doc_id}:{k}", doc_id=doc_id, index=k, ar=a, en=e, start=start, end=end, score=None)
+             for k, ((a, start, end), (e, _, _)) in enumerate(zip(src, tgt))]
+    return pairs, [_sha256(src_text), _sha256(tgt_text)]
+
+
+def pairs_from_run(run_dir: Path) -> tuple[list[Pair], list[str]]:
+    """The (Arabic, reference) pairs of a run made with `mt translate --reference`."""
+    path = run_dir / "pairs.jsonl"
+    if not path.is_file():
+        raise InputError(f"'{run_dir}' is not a run folder (it has no pairs.jsonl)")
+    pairs, skipped = [], 0
+    text = path.read_text(encoding="utf-8")
+    for line in text.splitlines():
+        row = json.loads(line)
+        if not row.get("ref"):
+            skipped += 1
+            continue
+        pairs.append(Pair(id=row["id"], doc_id=row["doc_id"], index=row["index"], ar=row["ar"], en=row["ref"],
+                          start=row["start"], end=row["end"], score=None, ref_ids=list(row.get("ref_ids", []))))
+    if not pairs:
+        raise InputError(f"run '{run_dir}' has no reference sentences; make it with mt translate --reference")
+    if skipped:
+        log.warning("%d pair(s) of %s have no reference sentence and are not scored", skipped, run_dir)
+    return pairs, [_sha256(text)]
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def output_dir(base: Path, inputs: list[str], quality: QualityConfig, scorers: Scorers) -> Path:
+    """`<base>/score-<hash>`: the hash covers the inputs, the quality settings and the models, so another
+    input or setting never overwrites this one."""
+    models = [c.config_hash() if c else "" for c in (scorers.forward_config, scorers.backward_config)]
+    key = json.dumps([inputs, repr(quality), models])
+    return base / f"score-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def write_scores(out: Path, pairs: list[Pair], min_quality: float | None, manifest: dict[str, Any]) -> Path:
+    """Write the folder: every file as in a run."""
+    kept = [p for p in pairs if min_quality is None or (p.quality or 0.0) >= min_quality]
+    rejected = [p for p in pairs if p not in kept] if min_quality is not None else []
+    for pair in rejected:
+        pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}")
+    write_jsonl(out / "pairs.jsonl", kept)
+    write_tsv(out / "pairs.tsv", kept)
+    write_moses(out, lambda: kept)
+    if min_quality is not None:
+        write_jsonl(out / "rejected.jsonl", rejected)
+    flags = Counter(f for p in pairs for f in p.flags)
+    qualities = [p.quality for p in pairs if p.quality is not None]
+    manifest["counts"] = {"pairs": len(pairs), "kept": len(kept), "rejected": len(rejected),
+                          "flagged": sum(bool(p.flags) for p in pairs), "flags": dict(sorted(flags.items())),
+                          "mean_quality": round(sum(qualities) / len(qualities), 4) if qualities else None}
+    atomic_write(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    return out
+
+
+def score(source: str, target: str | None = None, *, config: str | None = None, reverse_config: str | None = None,
+          output: str | None = None, min_quality: float | None = None, scorers: Scorers | None = None) -> Path:
+    """Score line-aligned files (or a run folder's reference pairs) and write the output folder."""
+    clock = time.perf_counter()
+    src = Path(source)
+    if src.is_dir():
+        if target:
+            raise InputError("--target goes with a source file; a run folder brings its own reference sentences")
+        pairs, inputs = pairs_from_run(src)
+    else:
+        if not target:
+            raise InputError("--target is needed with a source file (or give a run folder as --source)")
+        pairs, inputs = pairs_from_files(src, Path(target))
+    scorers = scorers or load_scorers(config, reverse_config)
+    base_config = scorers.forward_config or (load_config(config) if config else None)
+    quality = base_config.quality if base_config else QualityConfig()
+    if min_quality is None:
+        min_quality = quality.min_quality
+    score_pairs(pairs, quality, scorers)
+    out = Path(output) if output else output_dir(Path(base_config.output_dir if base_config else "outputs"),
+                                                   inputs, quality, scorers)
+    manifest = {
+        "mt": __version__, "command": "score", "inputs": {"source": str(src), "target": target, "sha256": inputs},
+        "forward_model": getattr(scorers.forward, "model_id", None),
+        "backward_model": getattr(scorers.backward, "model_id", None),
+        "quality": vars(quality), "min_quality": min_quality,
+        "timings": {"total_s": round(time.perf_counter() - clock, 3)},
+    }
+    return write_scores(out, pairs, min_quality, manifest)
