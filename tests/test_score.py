@@ -1,0 +1,164 @@
+"""`mt score`: forced decoding on the tiny models, dual conditional cross-entropy, files and run folders."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from mt.backends import load_translator
+from mt.cli import main
+from mt.config import load_config
+from mt.pipeline import translate
+from mt.score import dual_xent
+from tests.conftest import SEED_ARTICLE, write_config
+
+AR = ["نفى المتحدث باسم وزارة الخارجية الروسية صحة ما أشيع.", "وقال لوكاشيفيتش للصحفيين في موسكو.", ""]
+EN = ["The Foreign Ministry spokesman denied the reports.", "Lukashevich told reporters in Moscow.", "Yes."]
+
+
+def test_dual_conditional_cross_entropy() -> None:
+    # |H_fwd - H_bwd| + (H_fwd + H_bwd) / 2: agreeing directions cost their mean, disagreeing ones more
+    assert dual_xent(2.0, 2.0) == 2.0
+    assert dual_xent(2.0, 3.0) == 3.5
+    assert dual_xent(3.0, 2.0) == 3.5
+
+
+@pytest.mark.parametrize("model", ["tiny_marian", "tiny_nllb"])
+def test_forced_decoding_agrees_with_generate(model: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """score_pairs' one-pass log-probabilities equal those generate() computes step by step (with its cache)
+    when it is made to produce the same tokens."""
+    import torch
+
+    path = request.getfixturevalue(model)
+    config = load_config(write_config(tmp_path / "c.yaml", name="t", model=str(path), max_new_tokens=32))
+    tr = load_translator(config)
+    tok, net = tr.tokenizer, tr.model
+    if tr.forced_bos is not None:
+        tok.tgt_lang = config.tgt_lang
+    for source, target in zip(AR[:2], EN[:2]):
+        ids = tok(text_target=[target])["input_ids"][0]
+        inputs = tok([source], return_tensors="pt")
+        out = net.generate(**inputs, num_beams=1, do_sample=False, max_new_tokens=len(ids),
+                           prefix_allowed_tokens_fn=lambda _, sent, ids=ids: [ids[min(len(sent) - 1, len(ids) - 1)]],
+                           output_logits=True, return_dict_in_generate=True)
+        assert out.sequences[0, 1:].tolist() == ids
+        steps = [torch.log_softmax(logits[0].float(), dim=-1)[token].item() for logits, token in zip(out.logits, ids)]
+        first = 1 if tr.forced_bos is not None else 0  # NLLB's language token is not scored
+        total, n = tr.score_pairs([source], [target])[0]
+        assert n == len(ids) - first
+        assert total == pytest.approx(sum(steps[first:]), abs=1e-4)
+
+
+def test_forced_decoding_scores_the_models_own_output_as_its_search_did(marian_config: Path) -> None:
+    """The mean forced-decoding log-probability of the model's own output is the score translate_batch gave
+    it. The tiny model's end token gets a bias so that its searches end (random weights never stop otherwise)."""
+    tr = load_translator(load_config(marian_config))
+    tr.model.final_logits_bias[0, tr.tokenizer.eos_token_id] += 4.0
+    hyps = tr.translate_batch(AR[:2] + ["ذهب الولد إلى المدرسة.", "روسيا"])
+    ended = [h for h in hyps if h.n_tokens < tr.config.max_new_tokens]
+    assert ended  # the searches stopped at </s>, which they scored
+    scored = tr.score_pairs(AR[:2] + ["ذهب الولد إلى المدرسة.", "روسيا"], [h.text for h in hyps])
+    same = [(h, total / n) for h, (total, n) in zip(hyps, scored) if h in ended and n == h.n_tokens]
+    assert same  # the text tokenizes back to the tokens the search chose
+    for hyp, mean in same:
+        assert mean == pytest.approx(hyp.score, abs=1e-4)
+
+
+@pytest.mark.parametrize(("model", "per_token"), [("tiny_nllb", 1e-4), ("tiny_marian", 0.01)])
+def test_ct2_forced_decoding_equals_hf(model: str, per_token: float, request: pytest.FixtureRequest,
+                                       tmp_path: Path) -> None:
+    """The same log-probabilities from both backends at float32. CTranslate2's Marian leaves the <pad> token out
+    of the softmax (transformers keeps it), log(1 - p(pad)) per token: about 1/300 on the tiny model."""
+    pytest.importorskip("ctranslate2")
+    for path in (request.getfixturevalue(model),):
+        scores = []
+        for backend in ("hf", "ct2"):
+            config = load_config(write_config(tmp_path / f"{backend}.yaml", name="t", model=str(path),
+                                              backend=backend, compute_type="float32"))
+            scores.append(load_translator(config).score_pairs(AR[:2], EN[:2]))
+        for (hf_total, hf_n), (ct2_total, ct2_n) in zip(*scores):
+            assert ct2_n == hf_n and ct2_total / ct2_n == pytest.approx(hf_total / hf_n, abs=per_token)
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path]:
+    src, tgt = tmp_path / "corpus.ar.txt", tmp_path / "corpus.en.txt"
+    src.write_text("\n".join(AR) + "\n", encoding="utf-8")
+    tgt.write_text("\n".join(EN) + "\n", encoding="utf-8")
+    return src, tgt
+
+
+def test_score_files_reference_free(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src, tgt = _files(tmp_path)
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path / "out")]) == 0
+    out = Path(capsys.readouterr().out.strip())
+    rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["corpus.ar:0", "corpus.ar:1", "corpus.ar:2"]
+    assert [(r["start"], r["end"]) for r in rows] == [(0, len(AR[0])), (len(AR[0]) + 1, len(AR[0]) + 1 + len(AR[1])),
+                                                      (len(AR[0]) + len(AR[1]) + 2,) * 2]
+    assert rows[0]["score"] is None and rows[0]["scores"]["logprob"] is None and rows[0]["quality"] > 0
+    assert rows[2]["flags"] == ["empty_side"] and rows[2]["quality"] is None  # kept, flagged, not dropped
+    assert (out / "corpus.ar").read_text(encoding="utf-8").splitlines() == AR
+    header = (out / "pairs.tsv").read_text(encoding="utf-8").splitlines()[0].split("\t")
+    assert {"xent_fwd", "xent_bwd", "dual_xent", "quality", "flags"} <= set(header)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["pairs"] == 3 and manifest["counts"]["flags"] == {"empty_side": 1}
+
+
+def test_score_files_with_both_directions(tmp_path: Path, marian_config: Path, nllb_config: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    src, tgt = _files(tmp_path)
+    args = ["score", "--source", str(src), "--target", str(tgt), "--config", str(marian_config),
+            "--reverse-config", str(nllb_config), "--min-quality", "0.0001"]
+    assert main(args) == 0
+    out = Path(capsys.readouterr().out.strip())
+    assert out.parent == tmp_path / "outputs" and out.name.startswith("score-")  # the config's output_dir
+    rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 2 and [r["id"] for r in rejected] == ["corpus.ar:2"]
+    assert rejected[0]["flags"] == ["empty_side", "below_min_quality"]
+    for row in rows:
+        s = row["scores"]
+        assert s["xent_fwd"] > 0 and s["xent_bwd"] > 0 and row["score"] == pytest.approx(-s["xent_fwd"], abs=1e-4)
+        assert s["dual_xent"] == pytest.approx(abs(s["xent_fwd"] - s["xent_bwd"]) + (s["xent_fwd"] + s["xent_bwd"]) / 2,
+                                               abs=1e-3)
+        assert row["quality"] <= math.exp(-s["dual_xent"]) + 1e-4  # the adequacy bounds the quality
+    # the same inputs and settings give the same folder
+    assert main(args) == 0 and Path(capsys.readouterr().out.strip()) == out
+
+
+def test_score_a_run_folders_reference_pairs(tmp_path: Path, marian_config: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    article = tmp_path / "a.ar.txt"
+    article.write_text("\n".join(AR[:2]) + "\n", encoding="utf-8")
+    reference = tmp_path / "a.en.txt"
+    reference.write_text(" ".join(EN[:2]) + "\n", encoding="utf-8")
+    run_dir = translate(load_config(marian_config), article, reference=reference)
+    assert main(["score", "--source", str(run_dir), "--config", str(marian_config)]) == 0
+    out = Path(capsys.readouterr().out.strip())
+    run = [json.loads(line) for line in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["ar"], r["en"]) for r in rows] == [(r["id"], r["ar"], r["ref"]) for r in run if r["ref"]]
+    assert rows and all(r["scores"]["xent_fwd"] is not None for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "missing.txt", "--target", "x.txt"], "input 'missing.txt' is not a file"),
+        (["--source", str(SEED_ARTICLE)], "--target is needed"),
+    ],
+)
+def test_score_errors_are_one_line(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mt: error: ") and message in err and err.count("\n") == 1
+
+
+def test_score_line_count_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src, tgt = _files(tmp_path)
+    tgt.write_text("one line\n", encoding="utf-8")
+    assert main(["score", "--source", str(src), "--target", str(tgt)]) == 2
+    assert "--source has 3 lines but --target has 1" in capsys.readouterr().err
