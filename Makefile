@@ -41,6 +41,7 @@ bench:
 	$(BIN)/python benchmarks/alignment.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/corpus.py
+	$(BIN)/python benchmarks/quality.py
 
 lint:
 	$(BIN)/ruff check mt tests

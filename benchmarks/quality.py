@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mt.config import QualityConfig, load_config  # noqa: E402
+from mt.lexicon import CorpusLexicon  # noqa: E402
 from mt.quality import assess, text_length  # noqa: E402
+from mt.score import corpus_quality  # noqa: E402
 
 SETS = {  # name: (relative path prefix, role)
     "UN dev": ("un-v1.0-testsets/devset", "calibration"),
@@ -103,10 +105,27 @@ def new_scorer(q: QualityConfig) -> Scorer:
     return score
 
 
-def measure(scorer: Scorer, pairs: Sequence[Pair], model: Sequence[float] | None = None,
+def lexicon_scorers(q: QualityConfig, pairs: Sequence[Pair]) -> tuple[Scorer, Scorer]:
+    """As `mt score` scores a corpus: length ratios and word associations learnt from the set's pairs, each
+    correct pair scored leaving itself out; the misaligned pairs are not part of the corpus."""
+    lexicon = CorpusLexicon(pairs)
+    q = corpus_quality(q, pairs)
+
+    def scorer(own: bool) -> Scorer:
+        def score(ar: str, en: str) -> tuple[float, list[str]]:
+            result = assess(ar, en, 0.0, q, lexical=lexicon.score(ar, en, own=own))
+            return result.quality or 0.0, result.flags
+
+        return score
+
+    return scorer(True), scorer(False)
+
+
+def measure(scorer: Scorer | tuple[Scorer, Scorer], pairs: Sequence[Pair], model: Sequence[float] | None = None,
             model_shifted: Sequence[float] | None = None) -> dict:
-    good = [scorer(a, e) for a, e in pairs]
-    bad = [scorer(a, e) for a, e in shifted(pairs)]
+    good_scorer, bad_scorer = scorer if isinstance(scorer, tuple) else (scorer, scorer)
+    good = [good_scorer(a, e) for a, e in pairs]
+    bad = [bad_scorer(a, e) for a, e in shifted(pairs)]
     out = {
         "n": len(good),
         "correct_flagged": sum(bool(f) for _, f in good) / len(good),
@@ -191,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
 
     q = load_config(args.config).quality
-    scorers = {"before": old_scorer(), "after": new_scorer(q)}
+    scorers: dict[str, object] = {"before": old_scorer(), "after": new_scorer(q), "mt score (corpus)": None}
     if scorers["before"] is None:
         print(f"(no git history: the 'before' rows need commit {BEFORE_COMMIT})")
     print("Reference-free quality (logprob 0); misaligned = Arabic with the English of the pair "
@@ -206,27 +225,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.model_config:
             model, bad_model = model_scores(pairs, args.model_config, args.reverse_config)
         for label, scorer in scorers.items():
+            if label == "mt score (corpus)":
+                scorer = lexicon_scorers(q, pairs)
             if scorer is None:
                 continue
             clock = time.perf_counter()
-            r = measure(scorer, pairs, model if label == "after" else None,
-                        bad_model if label == "after" else None)
+            r = measure(scorer, pairs, model if label != "before" else None,  # type: ignore[arg-type]
+                        bad_model if label != "before" else None)
             results[(name, label)] = r
             extra = f" {r['auc_model']:.3f} |" if "auc_model" in r else (" |" if args.model_config else "")
             print(f"| {name} | {SETS[name][1]} | {r['n']} | {label} | {r['correct_flagged']:.1%} "
                   f"({top_flags(r['flags'], r['n'])}) | {r['shifted_flagged']:.1%} | {r['auc']:.3f} |{extra}"
                   f"  <!-- {time.perf_counter() - clock:.1f}s -->")
     print()
-    print("False alarms per flag (share of correct pairs with it; misaligned in brackets), after:")
+    print("False alarms per flag (share of correct pairs with it; misaligned in brackets), mt score on "
+          "the set as a corpus (its own length ratios and word associations; pair by pair, unrelated_words never "
+          "fires):")
     print()
-    names = [n for n in sets if (n, "after") in results]
+    names = [n for n in sets if (n, "mt score (corpus)") in results]
     print("| flag | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
-    flags = sorted({f for n in names for f in results[(n, "after")]["flags"] | results[(n, "after")]["flags_shifted"]})
+    last = {n: results[(n, "mt score (corpus)")] for n in names}
+    flags = sorted({f for r in last.values() for f in r["flags"] | r["flags_shifted"]})
     for flag in flags:
         cells = []
         for n in names:
-            r = results[(n, "after")]
+            r = results[(n, "mt score (corpus)")]
             cells.append(f"{r['flags'][flag] / r['n']:.1%} ({r['flags_shifted'][flag] / (r['n'] - SHIFT):.1%})")
         print(f"| `{flag}` | " + " | ".join(cells) + " |")
     return 0

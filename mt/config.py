@@ -49,8 +49,12 @@ class QualityConfig:
     length_free_z: float = 1.0  # a length within this many sd of the expected ratio costs quality nothing
     max_length_z: float = 3.0  # |z| above this flags too_long / too_short
     max_arabic_share: float = 0.1  # Arabic letters among the output's letters
-    max_repeat_share: float = 0.2  # repeated word trigrams among the output's trigrams
+    max_repeat_share: float = 0.3  # repeated word trigrams among the output's trigrams
     min_logprob: float = -2.5  # model confidence below this flags low_confidence
+    lexicon_min_pairs: int = 100  # mt score learns word associations from a corpus of at least this many pairs
+    lexical_full: float = 0.33  # a lexical score at or above this costs quality nothing ...
+    lexical_weight: float = 0.9  # ... and a score of 0 costs this share of it
+    min_lexical: float = 0.03  # a lexical score below this flags unrelated_words
     min_quality: float | None = None  # keep pairs with quality >= this; the rest go to rejected.jsonl
     round_trip: str | None = None  # an English→Arabic config for back-translation (round_trip_chrf)
 
@@ -209,13 +213,13 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
     for key, value in quality.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{path}: key 'quality.{key}' must be a finite number, got {value}")
-    for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z"):
+    for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z", "lexical_full"):
         if key in quality and quality[key] <= 0:
             raise ConfigError(f"{path}: key 'quality.{key}' must be a positive number, got {shown(quality[key])}")
-    for key in ("chars_scale", "words_scale", "length_free_z"):
+    for key in ("chars_scale", "words_scale", "length_free_z", "lexicon_min_pairs", "min_lexical"):
         if key in quality and quality[key] < 0:
             raise ConfigError(f"{path}: key 'quality.{key}' must be zero or more, got {shown(quality[key])}")
-    for key in ("max_arabic_share", "max_repeat_share", "min_quality"):
+    for key in ("max_arabic_share", "max_repeat_share", "min_quality", "lexical_weight"):
         value = quality.get(key)
         if value is not None and not 0 <= value <= 1:
             raise ConfigError(f"{path}: key 'quality.{key}' must lie between 0 and 1, got {shown(value)}")

@@ -21,7 +21,7 @@ from mt.numbers import compare as compare_numbers
 
 SCORE_KEYS = (
     "logprob", "chars_ratio", "chars_z", "words_ratio", "words_z", "arabic_share", "repeat_share",
-    "numbers_match", "punctuation", "round_trip_chrf", "xent_fwd", "xent_bwd", "dual_xent",
+    "numbers_match", "punctuation", "lexical", "round_trip_chrf", "xent_fwd", "xent_bwd", "dual_xent",
     "ref_bleu", "ref_chrf", "ref_chrfpp", "ref_ter",
 )
 REFERENCE_METRICS = {"bleu": "ref_bleu", "chrf": "ref_chrf", "chrf++": "ref_chrfpp", "ter": "ref_ter"}
@@ -118,14 +118,14 @@ def _quote_marks(text: str) -> int:
 
 def punctuation_checks(ar: str, en: str) -> list[tuple[str, str]]:
     """The punctuation checks that fail, as (flag, reason); at most three. Each fires only where real pairs
-    rarely differ (README "Scores and flags" gives the rates): English adds quotation marks where Arabic has
-    none or uses brackets (`عبارة (تحت التصفية)`, `The phrase “under liquidation”`), so only a quotation of the
-    source that the output drops altogether counts."""
+    rarely differ (README "Scores and flags" gives the rates): a question that is no longer one (translators add
+    and drop exclamation marks, and turn statements into questions, freely); a quotation of the source that the
+    output drops altogether (English adds quotation marks where Arabic has none or uses brackets:
+    `عبارة (تحت التصفية)`, `The phrase “under liquidation”`); brackets that no longer pair up."""
     failed = []
     src_end, out_end = _terminal(ar), _terminal(en)
-    if src_end in ("question", "exclamation") and out_end != src_end or out_end in ("question", "exclamation") \
-            and src_end != out_end:
-        failed.append(("punctuation_mismatch", f"the source ends as a {src_end}, the output as a {out_end}"))
+    if src_end == "question" and out_end != "question":  # exclamation marks come and go in real translations
+        failed.append(("punctuation_mismatch", f"the source ends as a question, the output as a {out_end}"))
     if _quote_marks(ar) >= 2 and not _quote_marks(en):
         failed.append(("quotes_mismatch", "the source quotes something; the output has no quotation marks"))
     if _balanced(ar) and not _balanced(en) and any(b in ar for b in "()[]"):
@@ -138,9 +138,11 @@ def _is_copy(ar: str, en: str) -> bool:
     return bool(strip) and strip == "".join(ch for ch in unicodedata.normalize("NFKC", en) if ch.isalnum())
 
 
-def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequacy: float | None = None) -> Assessment:
+def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequacy: float | None = None,
+           lexical: float | None = None) -> Assessment:
     """Score one pair without a reference; see the module docstring. `adequacy` (in [0, 1], e.g. the
-    exp(−dual cross-entropy) of `mt score`) takes the place of exp(logprob) in `quality` when given."""
+    exp(−dual cross-entropy) of `mt score`) takes the place of exp(logprob) in `quality` when given;
+    `lexical` is the pair's word association learnt from its corpus (`mt.lexicon`, `mt score` only)."""
     a = Assessment()
     s = a.scores
     s["logprob"] = logprob
@@ -158,6 +160,7 @@ def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequac
     s["numbers_match"] = match = shared / (shared + unmatched) if shared + unmatched else None
     failed = punctuation_checks(ar, en)
     s["punctuation"] = punctuation = 1 - len(failed) / 3
+    s["lexical"] = lexical
 
     if logprob < q.min_logprob:
         a.flag("low_confidence", f"mean log-probability {logprob:.2f} < {q.min_logprob}")
@@ -182,6 +185,9 @@ def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequac
         a.flag("numbers_added", f"output numbers not in the source: {', '.join(n.text for n in added)}")
     for code, reason in failed:
         a.flag(code, reason)
+    if lexical is not None and lexical < q.min_lexical:
+        a.flag("unrelated_words", f"its words rarely go together elsewhere in the corpus (lexical {lexical:.3f} < "
+                                  f"{q.min_lexical})")
 
     zs = [z for z in (s["chars_z"], s["words_z"]) if z is not None]
     z = sum(zs) / len(zs) if zs else 0.0
@@ -192,6 +198,7 @@ def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequac
         1 - repeats,
         0.5 + 0.5 * (1.0 if match is None else match),
         0.8 + 0.2 * punctuation,
+        1.0 if lexical is None else 1 - q.lexical_weight + q.lexical_weight * min(1.0, lexical / q.lexical_full),
     )
     a.quality = 0.0 if copy else round(math.prod(parts), 4)
     return a

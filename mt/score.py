@@ -12,6 +12,7 @@ corpus.ar/en, rejected.jsonl (with a minimum quality) and manifest.json.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -28,7 +29,8 @@ from mt.batching import token_batches
 from mt.config import Config, QualityConfig, load_config
 from mt.errors import InputError
 from mt.io import read_text
-from mt.quality import assess, round_scores
+from mt.lexicon import CorpusLexicon
+from mt.quality import assess, round_scores, text_length
 from mt.records import Pair
 from mt.segment import normalize_for_model
 from mt.writers import atomic_write, write_jsonl, write_moses, write_tsv
@@ -119,16 +121,37 @@ def _directions(ar: Sequence[str], en: Sequence[str], scorers: Scorers) -> tuple
     return fwd, bwd
 
 
+def corpus_quality(quality: QualityConfig, pairs: Sequence[tuple[str, str]]) -> QualityConfig:
+    """The quality settings with the expected length ratios taken from the corpus itself (the median
+    English/Arabic ratio of its pairs, which a minority of misaligned pairs hardly moves): genres differ more
+    than the spread within one (UN documents 1.2 characters of English per Arabic one, classical prose 1.7)."""
+    ratios = {}
+    for unit in ("chars", "words"):
+        logs = sorted(math.log(e / a) for a, e in ((text_length(ar, unit), text_length(en, unit)) for ar, en in pairs)
+                      if a and e)
+        if logs:
+            ratios[f"{unit}_ratio"] = round(math.exp(logs[len(logs) // 2]), 3)
+    return dataclasses.replace(quality, **ratios)
+
+
 def score_pairs(pairs: list[Pair], quality: QualityConfig, scorers: Scorers) -> list[Pair]:
-    """Fill in the scores, flags and quality of `pairs` (their `ar` and `en`), in place; returns them."""
+    """Fill in the scores, flags and quality of `pairs` (their `ar` and `en`), in place; returns them. A
+    corpus of `quality.lexicon_min_pairs` pairs or more also gives its own length ratios and word associations
+    (`corpus_quality`, `mt.lexicon`)."""
     fwd, bwd = _directions([p.ar for p in pairs], [p.en for p in pairs], scorers)
-    for pair, f, b in zip(pairs, fwd, bwd):
+    lexicon = None
+    if len(pairs) >= quality.lexicon_min_pairs:
+        texts = [(p.ar, p.en) for p in pairs]
+        lexicon, quality = CorpusLexicon(texts), corpus_quality(quality, texts)
+    for k, (pair, f, b) in enumerate(zip(pairs, fwd, bwd)):
         if not pair.ar.strip() or not pair.en.strip():
             side = "Arabic" if not pair.ar.strip() else "English"
             pair.flag("empty_side", f"the {side} side is empty")
         logprob = None if f is None else -f
         adequacy = math.exp(-dual_xent(f, b)) if f is not None and b is not None else None
-        result = assess(pair.ar, pair.en, 0.0 if logprob is None else logprob, quality, adequacy=adequacy)
+        lexical = lexicon.score(pair.ar, pair.en, own=k < lexicon.n) if lexicon else None
+        result = assess(pair.ar, pair.en, 0.0 if logprob is None else logprob, quality, adequacy=adequacy,
+                        lexical=lexical)
         scores = result.scores
         scores["logprob"] = logprob
         scores["xent_fwd"], scores["xent_bwd"] = f, b
@@ -242,13 +265,16 @@ def score(source: str, target: str | None = None, *, config: str | None = None, 
     if min_quality is None:
         min_quality = quality.min_quality
     score_pairs(pairs, quality, scorers)
+    used = corpus_quality(quality, [(p.ar, p.en) for p in pairs]) if len(pairs) >= quality.lexicon_min_pairs \
+        else quality
     out = Path(output) if output else output_dir(Path(base_config.output_dir if base_config else "outputs"),
                                                    inputs, quality, scorers)
     manifest = {
         "mt": __version__, "command": "score", "inputs": {"source": str(src), "target": target, "sha256": inputs},
         "forward_model": getattr(scorers.forward, "model_id", None),
         "backward_model": getattr(scorers.backward, "model_id", None),
-        "quality": vars(quality), "min_quality": min_quality,
+        "quality": vars(used), "corpus_lexicon": len(pairs) >= quality.lexicon_min_pairs,
+        "min_quality": min_quality,
         "timings": {"total_s": round(time.perf_counter() - clock, 3)},
     }
     return write_scores(out, pairs, min_quality, manifest)
