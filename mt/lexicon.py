@@ -47,24 +47,27 @@ class CorpusLexicon:
         sides = [(arabic_stems(a), english_stems(e)) for a, e in pairs]
         self.ar: Counter[str] = Counter(s for a, _ in sides for s in a)
         self.en: Counter[str] = Counter(s for _, e in sides for s in e)
-        top = COMMON * self.n
+        top = self.common_above()
         self.both: Counter[tuple[str, str]] = Counter()
         for a, e in sides:  # a stem seen once can only pair with itself, which leave-one-out takes away
             useful_a = [x for x in a if 2 <= self.ar[x] <= top]
             useful_e = [y for y in e if 2 <= self.en[y] <= top]
             self.both.update((x, y) for x in useful_a for y in useful_e)
 
+    def common_above(self) -> float:
+        return max(COMMON * self.n, 5.0)
+
     def score(self, ar: str, en: str, *, own: bool) -> float | None:
         """Mean best Dice of the English stems; `own`: the pair is one of those the lexicon was learnt from
         (its own counts are left out). None when the English has no word the corpus can judge."""
         k = 1 if own else 0
-        top = COMMON * self.n
-        src = [(x, self.ar[x] - k) for x in arabic_stems(ar)]
-        src = [(x, c) for x, c in src if 1 <= c <= top]
+        top = self.common_above()
+        src = [(x, self.ar[x] - k) for x in arabic_stems(ar) if self.ar[x] <= top]
+        src = [(x, c) for x, c in src if c >= 1]
         best = []
         for y in english_stems(en):
             cy = self.en[y] - k
-            if not 1 <= cy <= top:
+            if cy < 1 or self.en[y] > top:
                 continue
             value = 0.0
             for x, cx in src:

@@ -162,3 +162,40 @@ def test_score_line_count_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture
     tgt.write_text("one line\n", encoding="utf-8")
     assert main(["score", "--source", str(src), "--target", str(tgt)]) == 2
     assert "--source has 3 lines but --target has 1" in capsys.readouterr().err
+
+
+CORPUS = [
+    ("قال المتحدث باسم الوزارة", "The ministry spokesman said"),
+    ("نفى المتحدث التقارير", "The spokesman denied the reports"),
+    ("أكد المتحدث الخبر", "The spokesman confirmed the news"),
+    ("وصلت الطائرة إلى المطار", "The plane arrived at the airport"),
+    ("غادرت الطائرة المطار", "The plane left the airport"),
+    ("هبطت الطائرة في المطار", "The plane landed at the airport"),
+]
+
+
+def test_corpus_lexicon_learns_which_words_go_together() -> None:
+    from mt.lexicon import CorpusLexicon
+
+    lexicon = CorpusLexicon(CORPUS)
+    # spokesman/المتحدث: 3 pairs, 2 without this one: Dice 2*2/(2+2); "ministry", "said" occur once: not judged
+    assert lexicon.score(*CORPUS[0], own=True) == 1.0
+    # plane/الطائرة and airport/المطار: in 2 other pairs each, always together
+    assert lexicon.score(*CORPUS[4], own=True) == 1.0
+    # an Arabic sentence with another pair's English: none of its words go with them ("the" is everywhere)
+    assert lexicon.score(CORPUS[0][0], CORPUS[4][1], own=False) == 0.0
+    assert lexicon.score("ذهب", "Nothing here is known", own=False) is None
+
+
+def test_unrelated_words_flag_in_a_scored_corpus(tmp_path: Path) -> None:
+    from mt.config import QualityConfig
+    from mt.records import Pair
+    from mt.score import Scorers, score_pairs
+
+    rows = CORPUS + [(CORPUS[0][0], CORPUS[4][1])]  # the last pair is misaligned
+    pairs = [Pair(id=str(k), doc_id="c", index=k, ar=a, en=e, start=0, end=len(a), score=None)
+             for k, (a, e) in enumerate(rows)]
+    score_pairs(pairs, QualityConfig(lexicon_min_pairs=5), Scorers())
+    assert "unrelated_words" in pairs[-1].flags and pairs[-1].scores["lexical"] == 0.0
+    assert all("unrelated_words" not in p.flags for p in pairs[:6])
+    assert pairs[-1].quality is not None and pairs[-1].quality < min(p.quality or 0 for p in pairs[:6])
