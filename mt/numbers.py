@@ -312,8 +312,9 @@ def _word_group(tokens: list[str], i: int, lang: str) -> tuple[tuple[float, list
                 current = 0.0
             elif value == 100 and 0 < current < 100 and lang == "en":
                 current *= 100
-            elif value in (100, 200) and 0 < current < 10 and lang == "ar" and word in ("مائه", "مئه"):
-                current *= 100  # ثلاث مائة
+            elif 0 < current < 10 and lang == "ar" and word in ("مائه", "مئه") \
+                    and not normalize_arabic(token).startswith("و"):
+                current *= 100  # ثلاث مائة (but الحادي والمئة is 101)
             else:
                 current += value
         words.extend(parts)

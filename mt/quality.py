@@ -116,6 +116,15 @@ def _quote_marks(text: str) -> int:
     return sum(text.count(q) for q in _QUOTES)
 
 
+_QUOTED = re.compile(r'"([^"]+)"|«([^»]+)»|“([^”]+)”')
+
+
+def _quotes_a_passage(text: str) -> bool:
+    """A quotation of three words or more: editors also put quotation marks around single names and terms
+    (قال "الشافعي"), which translations drop."""
+    return any(len("".join(m.groups(default="")).split()) >= 3 for m in _QUOTED.finditer(text))
+
+
 def punctuation_checks(ar: str, en: str) -> list[tuple[str, str]]:
     """The punctuation checks that fail, as (flag, reason); at most three. Each fires only where real pairs
     rarely differ (README "Scores and flags" gives the rates): a question that is no longer one (translators add
@@ -126,7 +135,7 @@ def punctuation_checks(ar: str, en: str) -> list[tuple[str, str]]:
     src_end, out_end = _terminal(ar), _terminal(en)
     if src_end == "question" and out_end != "question":  # exclamation marks come and go in real translations
         failed.append(("punctuation_mismatch", f"the source ends as a question, the output as a {out_end}"))
-    if _quote_marks(ar) >= 2 and not _quote_marks(en):
+    if _quotes_a_passage(ar) and not _quote_marks(en):
         failed.append(("quotes_mismatch", "the source quotes something; the output has no quotation marks"))
     if _balanced(ar) and not _balanced(en) and any(b in ar for b in "()[]"):
         failed.append(("unbalanced_brackets", "the output's brackets do not pair up, the source's do"))

@@ -95,3 +95,9 @@ def test_list_markers_are_never_missing_or_added(ar: str, en: str) -> None:
 def test_compare(ar: str, en: str, missing: list[str], added: list[str]) -> None:
     got_missing, got_added, _ = compare(ar, en)
     assert [n.text for n in got_missing] == missing and [n.text for n in got_added] == added
+
+
+def test_hundreds_join_by_conjunction_or_multiply() -> None:
+    assert values("الباب الحادي والمئة", "ar") == [(101, True)]  # classical: one and a hundred
+    assert values("ثلاث مائة فارس", "ar") == [(300, True)]
+    assert compare("الباب الحادي والمئة: عمل الخشكنانج", "101. Making dry cookies")[:2] == ([], [])

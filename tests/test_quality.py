@@ -68,9 +68,9 @@ CASES = [
         id="numbers",
     ),
     pytest.param(
-        'وقال "لن نتدخل".', "He said we will not intervene.", -0.3,
-        0.4623, ["quotes_mismatch"],  # z = (2.228 + 1.567)/2 = 1.897: exp(-0.897^2/2) * (0.8 + 0.2 * 2/3)
-        {"chars_z": 2.2281, "punctuation": 0.6667},
+        'وقال "لن نتدخل أبدا".', "He said we will not intervene.", -0.3,
+        0.6914, ["quotes_mismatch"],  # 15 vs 24 letters: z 0.80, inside one sd; exp(-0.3) * (0.8 + 0.2 * 2/3)
+        {"chars_z": 0.9874, "punctuation": 0.6667},
         id="quotes-lost",
     ),
     pytest.param(
@@ -186,3 +186,15 @@ def test_corpus_reference_scores_carry_sacrebleu_signatures() -> None:
 def test_round_trip_chrf() -> None:
     assert round_trip_chrf("ذهب الولد إلى المدرسة", "ذهب الولد إلى المدرسة") == 100.0
     assert round_trip_chrf("ذهب الولد إلى المدرسة", "xyz") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("ar", "en", "flagged"),
+    [
+        ('قال "الشافعي": فإنما خاطب الله بكتابه العرب', "Al-Shāfiʿī said: God addressed the Arabs in His Book", False),
+        ('وقال الوزير "لن نتدخل في شؤون الدول الأخرى".', "The minister said we would not interfere.", True),
+        ('وقال الوزير "لن نتدخل في شؤون الدول الأخرى".', "The minister said: “We will not interfere.”", False),
+    ],
+)
+def test_quotes_mismatch_needs_a_quoted_passage(ar: str, en: str, flagged: bool) -> None:
+    assert ("quotes_mismatch" in assess(ar, en, -0.3, Q).flags) == flagged
