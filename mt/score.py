@@ -30,9 +30,9 @@ from mt.config import Config, QualityConfig, load_config
 from mt.errors import InputError
 from mt.io import read_text
 from mt.lexicon import CorpusLexicon
+from mt.normalize import normalize_for_model
 from mt.quality import assess, round_scores, text_length
 from mt.records import Pair
-from mt.segment import normalize_for_model
 from mt.writers import atomic_write, write_jsonl, write_moses, write_tsv
 
 log = logging.getLogger(__name__)
@@ -125,13 +125,12 @@ def corpus_quality(quality: QualityConfig, pairs: Sequence[tuple[str, str]]) -> 
     """The quality settings with the expected length ratios taken from the corpus itself (the median
     English/Arabic ratio of its pairs, which a minority of misaligned pairs hardly moves): genres differ more
     than the spread within one (UN documents 1.2 characters of English per Arabic one, classical prose 1.7)."""
-    ratios = {}
+    ratios = []
     for unit in ("chars", "words"):
         logs = sorted(math.log(e / a) for a, e in ((text_length(ar, unit), text_length(en, unit)) for ar, en in pairs)
                       if a and e)
-        if logs:
-            ratios[f"{unit}_ratio"] = round(math.exp(logs[len(logs) // 2]), 3)
-    return dataclasses.replace(quality, **ratios)
+        ratios.append(round(math.exp(logs[len(logs) // 2]), 3) if logs else getattr(quality, f"{unit}_ratio"))
+    return dataclasses.replace(quality, chars_ratio=ratios[0], words_ratio=ratios[1])
 
 
 def score_pairs(pairs: list[Pair], quality: QualityConfig, scorers: Scorers) -> list[Pair]:
