@@ -39,6 +39,7 @@ _REGEX = re.compile(r"(?<=[.!?؟…])\s+")
 
 
 LICENCES = {"ntrex-128": "NTREX-128 Arabic, CC BY-SA 4.0", "tico-19": "TICO-19 en-ar, CC0",
+            "iwslt17-tst2016-ar-en": "IWSLT17 TED tst2016 ar-en (WIT3), CC BY-NC-ND 3.0",
             "un-v1.0-testsets": "UN Parallel Corpus v1.0 test sets, UN terms (free use, source acknowledged)"}
 
 
