@@ -170,7 +170,7 @@ def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
         a, b = m.span()
         if any(p0 <= a < p1 - 1 for p0, p1 in protected):
             continue
-        end = _extend_closers(line, b)
+        end = _extend_closers(line, b, start)
         if end <= start:
             continue
         if _is_boundary(line, start, a, b, end):
@@ -183,7 +183,7 @@ def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
         yield span
 
 
-def _extend_closers(line: str, pos: int) -> int:
+def _extend_closers(line: str, pos: int, sent_start: int = 0) -> int:
     """Move past what follows a sentence end and still belongs to it: closing quotes and brackets, invisible
     marks, and a terminal after a closed quote (``"مطاردة هيلاري.".``)."""
     n = len(line)
@@ -199,16 +199,18 @@ def _extend_closers(line: str, pos: int) -> int:
             pos += 1
         else:
             break
-    return _spaced_closing_quote(line, pos)
+    return _spaced_closing_quote(line, pos, sent_start)
 
 
-def _spaced_closing_quote(line: str, pos: int) -> int:
-    """Past a straight quote set off by spaces that closes the open quotation (``البطاطا! " "لا``, ``تكبر؟ "``):
-    it ends the sentence before it, not opens the next one."""
+def _spaced_closing_quote(line: str, pos: int, sent_start: int) -> int:
+    """Past a straight quote set off by spaces that closes a quotation opened in the same sentence
+    (``"لا تصدر صوتا! " "لا``, ``السؤال " ماذا تريد؟ "``): it ends that sentence, not opens the next one."""
     k = pos
     while k < len(line) and line[k] in " \t\u00a0":
         k += 1
     if k == pos or k >= len(line) or line[k] != '"' or line.count('"', 0, k) % 2 == 0:
+        return pos
+    if line.count('"', sent_start, k) % 2 == 0:  # the open quote began in an earlier sentence: ambiguous
         return pos
     if k + 1 < len(line) and not line[k + 1].isspace():
         return pos
