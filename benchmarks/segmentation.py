@@ -1,9 +1,10 @@
 """Sentence boundary P/R/F1 of mt.segment beside pysbd, sentencex, spaCy's sentencizer and a plain regex.
 
 Headline: real text we did not write, with boundaries we did not choose (benchmarks/segmentation_data.py):
-paragraphs rebuilt from NTREX-128's Arabic news documents and from TICO-19's Arabic documents (Wikipedia, PubMed,
-travel guides, doctor-patient conversations), and single sentences one by one, scored as wrongly split (theirs
-and the UN Parallel Corpus test sets': formal, treebank-like sentences).
+paragraphs rebuilt from NTREX-128's Arabic news documents, from TICO-19's Arabic documents (Wikipedia, PubMed,
+travel guides, doctor-patient conversations) and from IWSLT17 tst2016's TED talks (transcripts), and single
+sentences one by one, scored as wrongly split (theirs and the UN Parallel Corpus test sets': formal, treebank-like
+sentences).
 Rules are chosen on the dev part; the test part is reported (`--part dev` shows the other). Then the errors per
 phenomenon (the kind of site a boundary or a false split is at), the issue's phenomena on written examples, and
 the speed.
@@ -39,6 +40,7 @@ _REGEX = re.compile(r"(?<=[.!?؟…])\s+")
 
 
 LICENCES = {"ntrex-128": "NTREX-128 Arabic, CC BY-SA 4.0", "tico-19": "TICO-19 en-ar, CC0",
+            "iwslt17-tst2016-ar-en": "IWSLT17 TED tst2016 ar-en (WIT3), CC BY-NC-ND 3.0",
             "un-v1.0-testsets": "UN Parallel Corpus v1.0 test sets, UN terms (free use, source acknowledged)"}
 
 

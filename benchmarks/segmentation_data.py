@@ -9,6 +9,10 @@ and never committed; each source has a SOURCE.md there naming its repository, co
 - ``tico-19/all.en-ar.tmx``: TICO-19's English-Arabic translation memory (3,071 segments of 31 documents:
   PubMed, Wikipedia, Wikivoyage, Wikinews, Wikisource, CMU's doctor-patient conversations; tuid = document:index),
   unzipped from ``data/TM/all.en-ar.tmx.zip`` of https://github.com/tico-19/tico-19.github.io; CC0.
+- ``iwslt17-tst2016-ar-en/IWSLT17.TED.tst2016.{ar-en.ar,en-ar.en}.xml``: the IWSLT 2017 progressive TED test set
+  tst2016 (13 talks, 1,158 line-aligned segments; Arabic translations of TED transcripts: speaker labels, pauses),
+  from ``archive/2017-01-ted-test/texts/{ar/en/ar-en,en/ar/en-ar}.tgz`` of https://github.com/hlt-mt/WIT3; TED,
+  CC BY-NC-ND 3.0. Its tst2017 is the ersatz suite's Arabic test set, held out: never read here.
 - ``un-v1.0-testsets/{devset,testset}.{ar,en}``: the UN Parallel Corpus v1.0 development and test sets (4,000
   line-aligned sentences each, formal UN documents; free use with the UN acknowledged as the source), copied from
   ``testsets/`` of https://github.com/WillSkywalker/verbos-direccionales. Used for single sentences only (its lines
@@ -33,7 +37,8 @@ HOW_TO_GET = (
     f"no real segmentation data: set {ENV} (or --data, or put ../data beside the checkout) to a folder holding "
     "ntrex-128/ (newstest2019-ref.arb.txt, newstest2019-src.eng.txt, DOCUMENT_IDS.tsv from "
     "https://github.com/MicrosoftTranslator/NTREX) and/or tico-19/all.en-ar.tmx (data/TM/all.en-ar.tmx.zip of "
-    "https://github.com/tico-19/tico-19.github.io, unzipped)"
+    "https://github.com/tico-19/tico-19.github.io, unzipped) and/or iwslt17-tst2016-ar-en/ (IWSLT17.TED.tst2016.*.xml "
+    "from archive/2017-01-ted-test of https://github.com/hlt-mt/WIT3)"
 )
 # Paragraph lengths in segments, cycled through a document: the paragraphs of news articles.
 SIZES = (4, 6, 3, 5, 2, 4, 1, 5)
@@ -95,7 +100,19 @@ def tico_documents(root: Path) -> list[Document]:
     return [[(a, e) for _, a, e in sorted(rows)] for _, rows in sorted(docs.items())]
 
 
-SOURCES = {"ntrex-128": ntrex_documents, "tico-19": tico_documents}
+def ted_documents(root: Path) -> list[Document]:
+    """IWSLT17 tst2016's TED talks, segments in order; Arabic and English line-aligned (same talks, same seg ids)."""
+    folder = root / "iwslt17-tst2016-ar-en"
+
+    def talks(name: str) -> list[list[str]]:
+        docs = ET.parse(folder / name).getroot().iter("doc")
+        return [["".join(seg.itertext()).strip() for seg in doc.iter("seg")] for doc in docs]
+
+    ar, en = talks("IWSLT17.TED.tst2016.ar-en.ar.xml"), talks("IWSLT17.TED.tst2016.en-ar.en.xml")
+    return [[(a, e) for a, e in zip(da, de) if a] for da, de in zip(ar, en)]
+
+
+SOURCES = {"ntrex-128": ntrex_documents, "tico-19": tico_documents, "iwslt17-tst2016-ar-en": ted_documents}
 
 
 def un_singles(root: Path) -> dict[str, list[str]]:

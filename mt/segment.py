@@ -67,6 +67,9 @@ LETTER_NAMES = frozenset(
     "إكس اكس واي زد زي".split()
 )
 _NEVER_LAST = FUNCTION_WORDS | LETTER_NAMES
+# Letter names that are also everyday words a sentence ends with (``امسكت بي.``: caught me; ``خاص بي.``: mine):
+# alone after an ordinary word they end a sentence like any word.
+LETTER_NAMES_AS_WORDS = frozenset(["بي"])
 # Words that carry a sentence on after an ellipsis or a question mark: ``تفعله... في الواقع``, ``الطاقة؟ أو``.
 CONTINUES_AFTER_PAUSE = frozenset("أو أم في من على إلى الى عن مع بل ثم".split())
 CONTINUES_AFTER_QUESTION = frozenset("أو أم".split())
@@ -167,7 +170,7 @@ def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
         a, b = m.span()
         if any(p0 <= a < p1 - 1 for p0, p1 in protected):
             continue
-        end = _extend_closers(line, b)
+        end = _extend_closers(line, b, start)
         if end <= start:
             continue
         if _is_boundary(line, start, a, b, end):
@@ -180,7 +183,7 @@ def _sentence_spans(line: str) -> Iterator[tuple[int, int]]:
         yield span
 
 
-def _extend_closers(line: str, pos: int) -> int:
+def _extend_closers(line: str, pos: int, sent_start: int = 0) -> int:
     """Move past what follows a sentence end and still belongs to it: closing quotes and brackets, invisible
     marks, and a terminal after a closed quote (``"مطاردة هيلاري.".``)."""
     n = len(line)
@@ -196,7 +199,22 @@ def _extend_closers(line: str, pos: int) -> int:
             pos += 1
         else:
             break
-    return pos
+    return _spaced_closing_quote(line, pos, sent_start)
+
+
+def _spaced_closing_quote(line: str, pos: int, sent_start: int) -> int:
+    """Past a straight quote set off by spaces that closes a quotation opened in the same sentence
+    (``"لا تصدر صوتا! " "لا``, ``السؤال " ماذا تريد؟ "``): it ends that sentence, not opens the next one."""
+    k = pos
+    while k < len(line) and line[k] in " \t\u00a0":
+        k += 1
+    if k == pos or k >= len(line) or line[k] != '"' or line.count('"', 0, k) % 2 == 0:
+        return pos
+    if line.count('"', sent_start, k) % 2 == 0:  # the open quote began in an earlier sentence: ambiguous
+        return pos
+    if k + 1 < len(line) and not line[k + 1].isspace():
+        return pos
+    return k + 1
 
 
 def _quotes_end_here(line: str, pos: int) -> bool:
@@ -270,8 +288,8 @@ def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
     dots = set(run) <= {".", "…"}
     if dots and token in _NEVER_LAST:
         letters = _letter_run(line, sent_start, token, token_start)
-        if letters >= 3:
-            pass  # an acronym: بي بي سي.
+        if letters >= 3 or letters == 1 and token in LETTER_NAMES_AS_WORDS:
+            pass  # an acronym (بي بي سي.) or an everyday word (امسكت بي.)
         elif letters == 0 or token in FUNCTION_WORDS and letters == 1:
             return False  # no sentence ends with في, من, التي: روي في. واد
         else:
