@@ -39,6 +39,7 @@ test:
 bench:
 	$(BIN)/python benchmarks/segmentation.py
 	$(BIN)/python benchmarks/alignment.py
+	$(BIN)/python benchmarks/textberg.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/corpus.py
 	$(BIN)/python benchmarks/quality.py

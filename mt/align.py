@@ -1,9 +1,15 @@
-"""Sentence alignment of an Arabic document with an English version of it.
+"""Sentence alignment of an Arabic document with an English version of it, through the machine translation.
 
-Beads of n source to m target sentences are found by dynamic programming in a band around the diagonal.
-A bead's cost combines chrF (sacrebleu's character n-grams and F-score) between the machine translation of
-its source sentences and its target sentences (the Bleualign idea), a Gale–Church length prior, and number
-anchors (Arabic-Indic digits normalised). Pure Python: no torch.
+Each sentence of the machine translation and of the English text becomes a TF-IDF-weighted bag of word stems and
+numbers (the source's numbers, Arabic-Indic digits normalised, join its translation's bag). A bead of n source and
+m target sentences is scored as a whole: the cosine between the two summed bags. Its cost is `1 − cosine`, plus a
+length term against the document's own translation/target length ratio, plus a price for every sentence beyond the
+first on each side; 1-0 and 0-1 beads have their own price. The prices are not absolute: they are multiples of the
+cost of an average correct match in *this* document (estimated from the best 1-1 match of each sentence), so a free
+translation, whose right matches share few words, is priced on its own scale. A long document is first aligned in
+blocks of sentences, then sentence by sentence in a corridor around that path (time and memory linear in length).
+Each bead's score is its posterior probability over all alignments (a soft-minimum forward-backward pass), so it
+can be used to filter pairs. Needs numpy only: no torch.
 """
 
 from __future__ import annotations
@@ -11,23 +17,52 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from sacrebleu.metrics import CHRF
-from sacrebleu.metrics.helpers import extract_all_char_ngrams
+import numpy as np
 
-# (n source, m target) bead shapes; the long 1-to-many ones cover literary translation.
-BEAD_TYPES: tuple[tuple[int, int], ...] = (
-    (1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1),
-    (1, 4), (1, 5), (1, 6), (1, 7), (1, 8),
-)
-SKIP_COST = 0.55  # a 1-0 or 0-1 bead: cheaper than a 1-1 pair with chrF below ~45
+from mt.align_search import Bag, Corridor, Costs, Units, bead_costs, cross_products, search, shape_table, trace
+
+
+def _bead_types(max_one: int = 8, max_two: int = 5) -> tuple[tuple[int, int], ...]:
+    """1-1 .. 1-8 and 8-1, 2-2 .. 2-5 and 5-2, 3-3, and the 1-0 and 0-1 beads."""
+    types = [(1, 0), (0, 1)]
+    for k in range(1, max_one + 1):
+        types += [(1, k)] + ([(k, 1)] if k > 1 else [])
+    for k in range(2, max_two + 1):
+        types += [(2, k)] + ([(k, 2)] if k > 2 else [])
+    return (*types, (3, 3))
+
+
+BEAD_TYPES = _bead_types()
+MAX_GROUP = 8
+_ALLOWED = shape_table(BEAD_TYPES)
+COARSE_TYPES = ((1, 1), (1, 0), (0, 1), (1, 2), (2, 1))
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _NUMBER = re.compile(r"\d+(?:[.,٫]\d+)*")
-_CHRF = CHRF()
-MAX_LENGTH_COST = 12.0  # a many-sentence bead whose lengths are this unlikely is not scored at all
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class AlignWeights:
+    """The aligner's constants (chosen on the Text+Berg dev document only; see benchmarks/textberg.py).
+
+    `extra` and `temperature` are multiples of the document's average correct-match cost."""
+
+    extra: float = 0.33  # per sentence beyond 1-1 in a bead
+    skip: float = 2.0  # a 1-0 or 0-1 bead (see `document_costs`)
+    length: float = 0.2  # weight of the squared length deviation (Gale–Church's delta²/2)
+    variance: float = 6.8  # Gale–Church's variance of target length per source character
+    numbers: float = 2.0  # a number weighs this much more than a word of the same rarity
+    stem: int = 5  # words are cut to this many letters
+    ngram: int = 4  # with n > 0, character n-grams of the words join the bag
+    ngram_weight: float = 1.0  # an n-gram weighs this much of a word of the same rarity
+    size_power: float = 1.0  # a bead's 1 − cosine counts ((n + m) / 2) ** size_power times
+    temperature: float = 0.13  # of the posterior that gives each bead its confidence
+    block: int = 8  # sentences per unit of the coarse pass
+    margin: int = 20  # the fine corridor: this many sentences either side of the coarse path
+    full_cells: int = 300_000  # documents up to this many cells (sentences × sentences) are searched whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,188 +84,162 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(m.group().replace("٫", ".").replace(",", "") for m in _NUMBER.finditer(text))
 
 
-class _Side:
-    """Per-sentence features of one side, combined over a span of sentences on demand."""
-
-    def __init__(self, sentences: Sequence[str]) -> None:
-        self.ngrams = [extract_all_char_ngrams(s, _CHRF.char_order) for s in sentences]
-        self.lengths = [len("".join(s.split())) for s in sentences]
-        self.numbers = [numbers(s) for s in sentences]
-
-    @cache  # noqa: B019  (one _Side per alignment call)
-    def span_ngrams(self, i: int, n: int) -> tuple[Counter[str], ...]:
-        if n == 1:
-            return tuple(self.ngrams[i])
-        total: list[Counter[str]] = [Counter() for _ in range(_CHRF.char_order)]
-        for k in range(i, i + n):
-            for order, counter in enumerate(self.ngrams[k]):
-                total[order].update(counter)
-        return tuple(total)
-
-    def span_length(self, i: int, n: int) -> int:
-        return sum(self.lengths[i : i + n])
-
-    def span_numbers(self, i: int, n: int) -> frozenset[str]:
-        return frozenset().union(*self.numbers[i : i + n])
+def terms(text: str, stem: int = AlignWeights.stem, ngram: int = AlignWeights.ngram) -> Counter[str]:
+    """A sentence's bag: lower-cased words cut to `stem` letters, its numbers (prefixed `#`), and with `ngram`
+    the character n-grams of its words (prefixed `~`)."""
+    words = _WORD.findall(text.lower())
+    bag: Counter[str] = Counter(w[:stem] for w in words)
+    bag.update("#" + n for n in numbers(text))
+    if ngram:
+        for w in words:
+            padded = f" {w} "
+            bag.update("~" + padded[k : k + ngram] for k in range(len(padded) - ngram + 1))
+    return bag
 
 
-def chrf(hyp: Sequence[Counter[str]], ref: Sequence[Counter[str]]) -> float:
-    """sacrebleu's sentence chrF (0-100) from character n-gram counters."""
-    stats: list[int] = []
-    for h, r in zip(hyp, ref):
-        matched = sum(min(h[g], r[g]) for g in h.keys() & r.keys())
-        stats += [h.total(), r.total(), matched]
-    return float(_CHRF._compute_f_score(stats))
+def weighted_bags(mt_bags: Sequence[Counter[str]], tgt_bags: Sequence[Counter[str]], number_weight: float,
+                  ngram_weight: float = 1.0) -> tuple[list[Bag], list[Bag]]:
+    """TF-IDF over the sentences of both sides ((1 + ln tf) × ln((N + 1) / (df + 1)) + 1), terms as integers."""
+    df: Counter[str] = Counter()
+    for bag in (*mt_bags, *tgt_bags):
+        df.update(bag.keys())
+    total = len(mt_bags) + len(tgt_bags)
+    ids = {t: k for k, t in enumerate(df)}
+
+    def weigh(bag: Counter[str]) -> Bag:
+        out = {}
+        for t, tf in bag.items():
+            w = (1 + math.log(tf)) * (math.log((total + 1) / (df[t] + 1)) + 1)
+            out[ids[t]] = w * (number_weight if t[0] == "#" else ngram_weight if t[0] == "~" else 1.0)
+        return out
+
+    return [weigh(b) for b in mt_bags], [weigh(b) for b in tgt_bags]
 
 
-def gale_church(src_len: int, tgt_len: int, ratio: float, variance: float = 6.8) -> float:
-    """-log P(length match) under Gale and Church's model, for `ratio` target chars per source char."""
-    if src_len + tgt_len == 0:
-        return 0.0
-    mean = (src_len + tgt_len / ratio) / 2
-    delta = (tgt_len - src_len * ratio) / math.sqrt(max(mean, 1.0) * variance)
-    p = 2 * (1 - 0.5 * (1 + math.erf(abs(delta) / math.sqrt(2))))
-    return -math.log(max(p, 1e-12))
+def _lengths(sentences: Sequence[str]) -> list[int]:
+    return [len("".join(s.split())) for s in sentences]
 
 
-@dataclass(frozen=True)
-class AlignWeights:
-    similarity: float = 1.0
-    length: float = 0.06
-    numbers: float = 0.3
-    skip: float = SKIP_COST
-    many: float = 0.25  # extra cost per sentence beyond 1-1, so merges need evidence
+def document_costs(cor: Corridor, weights: AlignWeights, scale: float | None = None) -> tuple[Costs, float]:
+    """The prices for one document from its own statistics, and the average correct-match cost they scale.
+
+    The average correct-match cost is the median `1 − cosine` of each source unit's best 1-1 match near the
+    diagonal (see `match_cost`)."""
+    if scale is None:
+        scale = match_cost(cor.src, cor.tgt, weights)
+    ratio = max(cor.tgt.cum_length[-1], 1.0) / max(cor.src.cum_length[-1], 1.0)
+    # two skips (a 1-0 and a 0-1) cost what a 1-1 match costs `skip` of the way from a correct one to an
+    # unrelated pair (cost 1): neither free nor forbidden, on the document's own scale; and at least one and a
+    # half correct matches, so that a translation that shares nothing with the target still aligns by length
+    skip = max(scale + weights.skip * (1.0 - scale), 1.5 * scale) / 2
+    costs = Costs(extra=weights.extra * scale, delete=skip, insert=skip,
+                  length=weights.length, ratio=ratio, variance=weights.variance,
+                  size_power=weights.size_power)
+    return costs, scale
 
 
-COARSE_BEADS: tuple[tuple[int, int], ...] = ((1, 1), (1, 0), (0, 1))
-FINE_WIDTH = 4  # the fine search's band: this many sentences either side of the coarse path
-_WORD = re.compile(r"\w{3,}")
+def match_cost(src: Units, tgt: Units, weights: AlignWeights, window: int = 40) -> float:
+    """An estimate of the cost of a correct 1-1 match in this document: the median over source units of the cost
+    (`1 − cosine` and the length term) of their most similar target unit within `window` units of the diagonal
+    (most such matches are right)."""
+    if not src.n or not tgt.n:
+        return 0.5
+    ratio = max(tgt.cum_length[-1], 1.0) / max(src.cum_length[-1], 1.0)
+    centre = np.round(np.arange(src.n) * tgt.n / src.n).astype(int)
+    lo, hi = np.clip(centre - window, 0, tgt.n), np.clip(centre + window + 1, 0, tgt.n)
+    dots = cross_products(src, tgt, lo, hi)
+    src_len, tgt_len = src.lengths(), tgt.lengths()
+    best = []
+    for r in range(src.n):
+        j = np.arange(lo[r], hi[r])
+        if len(j):
+            cos = dots[r, : len(j)] / np.sqrt(src.norm2[1][r + 1] * tgt.norm2[1][j + 1] + 1e-12)
+            k = int(cos.argmax())
+            expected = src_len[r] * ratio
+            delta2 = (tgt_len[j[k]] - expected) ** 2 / (weights.variance * (expected + tgt_len[j[k]]) / 2 + 1.0)
+            best.append(1.0 - float(cos[k]) + weights.length * delta2 / 2)
+    return min(max(float(np.median(best)), 0.05), 1.0) if best else 0.5
+
+
+def _corridor(src: Units, tgt: Units, weights: AlignWeights, max_group: int, fast: bool) -> Corridor:
+    """The whole matrix for a small document, else a corridor around the path found on blocks of sentences."""
+    k = weights.block
+    if (not fast and src.n * tgt.n <= weights.full_cells) or min(src.n, tgt.n) < 2 * k:
+        return Corridor.full(src, tgt, max_group)
+    coarse_src, coarse_tgt = src.blocks(k, 2), tgt.blocks(k, 2)
+    coarse = _corridor(coarse_src, coarse_tgt, weights, 2, fast=False)
+    costs, _ = document_costs(coarse, weights)
+    rows, backs = search(coarse, costs, COARSE_TYPES)
+    lo = np.full(src.n + 1, tgt.n)
+    hi = np.zeros(src.n + 1, int)
+    for a0, b0, a1, b1 in trace(coarse, COARSE_TYPES, rows, backs):
+        i0, i1 = min(a0 * k, src.n), min(a1 * k, src.n)
+        j0, j1 = min(b0 * k, tgt.n), min(b1 * k, tgt.n)
+        lo[i0 : i1 + 1] = np.minimum(lo[i0 : i1 + 1], j0)
+        hi[i0 : i1 + 1] = np.maximum(hi[i0 : i1 + 1], j1)
+    # a square of `margin` sentences around every cell of the path, in both directions
+    lo = np.minimum.accumulate(lo[::-1])[::-1]
+    hi = np.maximum.accumulate(hi)
+    cells = np.arange(src.n + 1)
+    lo = np.clip(lo[np.maximum(cells - weights.margin, 0)] - weights.margin, 0, tgt.n)
+    hi = np.clip(hi[np.minimum(cells + weights.margin, src.n)] + weights.margin, 0, tgt.n)
+    lo[0], hi[-1] = 0, tgt.n
+    return Corridor(src, tgt, lo, hi, max_group)
+
+
+def _reversed(cor: Corridor, max_group: int) -> Corridor:
+    m = cor.tgt.n
+    return Corridor(cor.src.flipped(), cor.tgt.flipped(), m - cor.hi[::-1], m - cor.lo[::-1], max_group)
+
+
+def _posteriors(cor: Corridor, costs: Costs, temperature: float,
+                path: list[tuple[int, int, int, int]]) -> list[float]:
+    """P(bead | document) for each bead of `path` under exp(−cost / temperature) over all alignments."""
+    forward, _ = search(cor, costs, BEAD_TYPES, temperature)
+    backward, _ = search(_reversed(cor, MAX_GROUP), costs, BEAD_TYPES, temperature)
+    n, m = cor.src.n, cor.tgt.n
+    total = forward[n][m - cor.lo[n]]
+    out = []
+    for i0, j0, i1, j1 in path:
+        di, dj = i1 - i0, j1 - j0
+        if di == 0 or dj == 0:
+            c = costs.insert if di == 0 else costs.delete
+        else:
+            c = float(bead_costs(cor, costs, _ALLOWED, i1, np.array([j1]))[di, dj, 0])
+        before = forward[i0][j0 - cor.lo[i0]]
+        after = backward[n - i1][(m - j1) - (m - cor.hi[i1])]
+        out.append(math.exp(min(0.0, -(before + c + after - total) / temperature)))
+    return out
 
 
 def align(source: Sequence[str], target: Sequence[str], translation: Sequence[str],
-          band: int | None = None, weights: AlignWeights = AlignWeights(),
-          use_similarity: bool = True) -> list[Bead]:
+          weights: AlignWeights = AlignWeights(), search_mode: str = "auto") -> list[Bead]:
     """Align `source` sentences to `target` sentences, given `translation` (line-aligned with `source`).
 
-    With `use_similarity=False` only lengths (and numbers) count: the Gale–Church baseline. Without a `band`,
-    a long document is searched twice: a cheap coarse pass (word overlap and lengths, simple beads) in a wide
-    band around the diagonal, then the full cost in a narrow band around the coarse path.
-    """
+    `search_mode` "auto" searches a document of up to `weights.full_cells` cells whole and a longer one coarse to
+    fine; "full" and "fast" force one or the other (the benchmark checks that they agree)."""
     if len(translation) != len(source):
         raise ValueError(f"the translation has {len(translation)} lines for {len(source)} source sentences")
-    n_src, n_tgt = len(source), len(target)
-    mt, tgt = _Side(translation), _Side(target)
-    src_lengths = [len("".join(s.split())) for s in source]
-    ratio = max(sum(tgt.lengths), 1) / max(sum(src_lengths), 1)
-    src_numbers = [numbers(s) for s in source]
-    inf = float("inf")
-    width = band if band is not None else max(10, abs(n_src - n_tgt) + 8)
-
-    def diagonal(i: int, j: int) -> bool:
-        expected = i * n_tgt / n_src if n_src else 0
-        return abs(j - expected) <= width
-
-    def cost(i: int, j: int, n: int, m: int) -> tuple[float, float]:
-        if n == 0 or m == 0:
-            return weights.skip, 0.0
-        length = gale_church(sum(src_lengths[i : i + n]), tgt.span_length(j, m), ratio)
-        if n + m > 2 and length > MAX_LENGTH_COST:
-            return inf, 0.0  # lengths rule this merge out; skip the similarity
-        sim = chrf(mt.span_ngrams(i, n), tgt.span_ngrams(j, m)) / 100 if use_similarity else 0.0
-        src_num = frozenset().union(*src_numbers[i : i + n])
-        tgt_num = tgt.span_numbers(j, m)
-        num = len(src_num ^ tgt_num) / len(src_num | tgt_num) if src_num | tgt_num else 0.0
-        c = (weights.similarity * (1 - sim) + weights.length * length + weights.numbers * num) * (n + m) / 2
-        return c + weights.many * (n + m - 2), sim
-
-    in_band: Callable[[int, int], bool] = diagonal
-    if band is None and width > 2 * FINE_WIDTH and use_similarity:
-        src_words = [frozenset(_WORD.findall(t.lower())) for t in translation]
-        tgt_words = [frozenset(_WORD.findall(t.lower())) for t in target]
-
-        def coarse_cost(i: int, j: int, n: int, m: int) -> tuple[float, float]:
-            if n == 0 or m == 0:
-                return weights.skip, 0.0
-            a = frozenset().union(*src_words[i : i + n])
-            b = frozenset().union(*tgt_words[j : j + m])
-            sim = 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
-            length = gale_church(sum(src_lengths[i : i + n]), tgt.span_length(j, m), ratio)
-            c = ((1 - sim) + weights.length * length) * (n + m) / 2
-            return c + weights.many * (n + m - 2), sim
-
-        path = _search(n_src, n_tgt, diagonal, COARSE_BEADS, coarse_cost)
-        in_band = _corridor(path, n_src, FINE_WIDTH)
-    return _search(n_src, n_tgt, in_band, BEAD_TYPES, cost)
-
-
-def _corridor(path: list[Bead], n_src: int, width: int) -> Callable[[int, int], bool]:
-    """A band `width` sentences either side of the cells a path passes through."""
-    lo, hi = [math.inf] * (n_src + 1), [-math.inf] * (n_src + 1)
-    i = j = 0
-    for bead in path:
-        i2, j2 = i + len(bead.src), j + len(bead.tgt)
-        for k in range(i, i2 + 1):
-            lo[k], hi[k] = min(lo[k], j), max(hi[k], j2)
-        i, j = i2, j2
-
-    def inside(a: int, b: int) -> bool:
-        return lo[a] - width <= b <= hi[a] + width
-
-    return inside
-
-
-def _search(n_src: int, n_tgt: int, in_band: Callable[[int, int], bool], bead_types: Sequence[tuple[int, int]],
-            cost: Callable[[int, int, int, int], tuple[float, float]]) -> list[Bead]:
-    inf = float("inf")
-    best: dict[tuple[int, int], tuple[float, tuple[int, int], float]] = {(0, 0): (0.0, (0, 0), 0.0)}
-    for i in range(n_src + 1):
-        for j in range(n_tgt + 1):
-            if (i, j) == (0, 0) or not in_band(i, j):
-                continue
-            choice = (inf, (0, 0), 0.0)
-            for n, m in bead_types:
-                prev = best.get((i - n, j - m))
-                if prev is None or prev[0] == inf:
-                    continue
-                c, sim = cost(i - n, j - m, n, m)
-                if prev[0] + c < choice[0]:
-                    choice = (prev[0] + c, (n, m), sim)
-            if choice[0] < inf:
-                best[(i, j)] = choice
-    if (n_src, n_tgt) not in best:
-        raise ValueError("no alignment within the band; pass a wider band")
-    beads: list[Bead] = []
-    i, j = n_src, n_tgt
-    while (i, j) != (0, 0):
-        _, (n, m), sim = best[(i, j)]
-        beads.append(Bead(tuple(range(i - n, i)), tuple(range(j - m, j)), round(sim, 4)))
-        i, j = i - n, j - m
-    return beads[::-1]
-
-
-def links(beads: Sequence[Bead]) -> set[tuple[tuple[int, ...], tuple[int, ...]]]:
-    return {(b.src, b.tgt) for b in beads}
-
-
-def strict_f1(gold: Sequence[Bead], found: Sequence[Bead]) -> tuple[float, float, float]:
-    """Precision, recall and F1 over whole beads (deletions and insertions included), as in Vecalign."""
-    g, f = links(gold), links(found)
-    tp = len(g & f)
-    p = tp / len(f) if f else 0.0
-    r = tp / len(g) if g else 0.0
-    return p, r, 2 * p * r / (p + r) if p + r else 0.0
-
-
-def lax_f1(gold: Sequence[Bead], found: Sequence[Bead]) -> tuple[float, float, float]:
-    """Precision, recall and F1 where a found bead counts if it overlaps a gold bead on both sides."""
-
-    def hits(a: Sequence[Bead], b: Sequence[Bead]) -> int:
-        return sum(any(set(x.src) & set(y.src) and set(x.tgt) & set(y.tgt) or (x.src, x.tgt) == (y.src, y.tgt)
-                       for y in b) for x in a)
-
-    p = hits(found, gold) / len(found) if found else 0.0
-    r = hits(gold, found) / len(gold) if gold else 0.0
-    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+    if search_mode not in ("auto", "full", "fast"):
+        raise ValueError(f"unknown search_mode '{search_mode}'; available: auto, fast, full")
+    if not source or not target:
+        return [Bead((i,), (), 0.0) for i in range(len(source))] + [Bead((), (j,), 0.0) for j in range(len(target))]
+    mt_bags = [terms(t, weights.stem, weights.ngram) for t in translation]
+    for bag, s in zip(mt_bags, source):
+        for n in numbers(s):
+            bag["#" + n] = max(bag["#" + n], 1)
+    tgt_terms = [terms(t, weights.stem, weights.ngram) for t in target]
+    src_bags, tgt_bags = weighted_bags(mt_bags, tgt_terms, weights.numbers, weights.ngram_weight)
+    src = Units.from_bags(src_bags, _lengths(translation), MAX_GROUP)
+    tgt = Units.from_bags(tgt_bags, _lengths(target), MAX_GROUP)
+    full = replace(weights, full_cells=10**18) if search_mode == "full" else weights
+    cor = _corridor(src, tgt, full, MAX_GROUP, fast=search_mode == "fast")
+    costs, scale = document_costs(cor, weights)
+    rows, backs = search(cor, costs, BEAD_TYPES)
+    path = trace(cor, BEAD_TYPES, rows, backs)
+    confidence = _posteriors(cor, costs, weights.temperature * scale, path)
+    return [Bead(tuple(range(i0, i1)), tuple(range(j0, j1)), round(p, 4))
+            for (i0, j0, i1, j1), p in zip(path, confidence)]
 
 
 def parse_ladder(text: str) -> list[Bead]:

@@ -23,6 +23,7 @@ SCORE_KEYS = (
     "logprob", "chars_ratio", "chars_z", "words_ratio", "words_z", "arabic_share", "repeat_share",
     "numbers_match", "punctuation", "lexical", "round_trip_chrf", "xent_fwd", "xent_bwd", "dual_xent",
     "ref_bleu", "ref_chrf", "ref_chrfpp", "ref_ter",
+    "ref_align",
 )
 REFERENCE_METRICS = {"bleu": "ref_bleu", "chrf": "ref_chrf", "chrf++": "ref_chrfpp", "ter": "ref_ter"}
 _WORD = re.compile(r"\w+")

@@ -73,6 +73,7 @@ def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]])
             hyps.append(hyp)
             refs.append(ref)
             scores = {k: round(v, 4) for k, v in sentence_reference_scores(hyp, ref).items()}
+            scores["ref_align"] = bead.score  # the aligner's confidence in this bead (a posterior probability)
             for pair in group:
                 pair.ref, pair.ref_ids = ref, list(bead.tgt)
                 pair.scores.update(scores)

@@ -1,16 +1,203 @@
-"""Sentence alignment: beads found on a gold set made from the seed article, the ladder format, the CLI."""
+"""Sentence alignment: the cost terms on small hand-made Arabic documents, the search, the confidence, the
+scoring, the ladder format and the CLI; the synthetic seed cases and Text+Berg's dev document as regressions."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
-import sacrebleu
 
 from benchmarks.alignment import cases, noisy
-from mt.align import Bead, align, chrf, gale_church, lax_f1, numbers, parse_ladder, strict_f1
+from mt.align import (
+    _ALLOWED,
+    AlignWeights,
+    Bead,
+    align,
+    document_costs,
+    numbers,
+    parse_ladder,
+    terms,
+    weighted_bags,
+)
+from mt.align_score import count, lax_f1, strict_f1
+from mt.align_search import Corridor, Units, bead_costs
 from mt.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXTBERG = ROOT.parent / "shared" / "data" / "align-dev" / "textberg"
+
+# A news story: Arabic, a literal machine translation of each sentence, and a free English version of it.
+AR = [
+    "وصل وزير الخارجية إلى القاهرة صباح الاثنين.",
+    "وعقد اجتماعا مع نظيره المصري استمر ثلاث ساعات وتناول العلاقات الثنائية.",
+    "وناقش الجانبان الوضع في غزة وإيصال المساعدات الإنسانية.",
+    "وقال الوزير إن بلاده ستقدم ٥٠ مليون دولار للاجئين.",
+    "وغادر القاهرة مساء اليوم نفسه متوجها إلى عمان.",
+]
+MT = [
+    "The foreign minister arrived in Cairo on Monday morning.",
+    "He held a meeting with his Egyptian counterpart that lasted three hours and dealt with bilateral relations.",
+    "The two sides discussed the situation in Gaza and the delivery of humanitarian aid.",
+    "The minister said his country would provide 50 million dollars to the refugees.",
+    "He left Cairo on the evening of the same day heading to Amman.",
+]
+EN = [
+    "On Monday morning the foreign minister landed in Cairo.",
+    "He met his Egyptian counterpart.",
+    "Their talks on bilateral relations lasted three hours.",
+    "Gaza and the delivery of humanitarian aid were discussed by both sides.",
+    "According to the minister, his country will give $50 million to the refugees.",
+    "That same evening he left Cairo for Amman.",
+]
+GOLD = [((0,), (0,)), ((1,), (1, 2)), ((2,), (3,)), ((3,), (4,)), ((4,), (5,))]
+
+
+def sides(beads: list[Bead]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    return [(b.src, b.tgt) for b in beads]
+
+
+def test_a_free_translation_with_a_split_sentence_is_aligned() -> None:
+    assert sides(align(AR, EN, MT)) == GOLD
+
+
+def test_an_inserted_sentence_becomes_a_0_1_bead() -> None:
+    credit = "Reporting by Sami Aboudi in Dubai; editing by Alison Williams."
+    inserted = [*EN[:4], credit, *EN[4:]]
+    assert sides(align(AR, inserted, MT)) == [*GOLD[:3], ((), (4,)), ((3,), (5,)), ((4,), (6,))]
+
+
+def test_a_dropped_sentence_is_a_1_0_bead_or_a_doubtful_merge() -> None:
+    dropped = [*EN[:3], *EN[4:]]  # the Gaza sentence is missing from the English
+    beads = align(AR, dropped, MT)
+    assert sides(beads)[:2] == GOLD[:2] and sides(beads)[-1] == ((4,), (4,))
+    # a 1-0 bead costs about as much as merging the sentence into its neighbour here; when it is merged, the
+    # bead's confidence says so
+    gaza = next(b for b in beads if 2 in b.src)
+    assert gaza.tgt == () or gaza.score < 0.9
+
+
+def test_one_long_sentence_translated_as_four_is_one_1_4_bead() -> None:
+    ar = [AR[0], "وقال الوزير في مؤتمر صحفي إن المحادثات كانت صريحة وإن بلاده تدعم وقف إطلاق النار وتطالب بفتح المعابر "
+                 "وتعد بمساعدات جديدة للاجئين.", AR[4]]
+    mt = [MT[0], "The minister said at a press conference that the talks were frank, that his country supports a "
+                 "ceasefire, demands the opening of the crossings and promises new aid to the refugees.", MT[4]]
+    en = [EN[0], "The talks were frank, the minister told a press conference.", "His country backs a ceasefire.",
+          "It wants the crossings opened.", "New aid for the refugees is promised.", EN[5]]
+    assert sides(align(ar, en, mt)) == [((0,), (0,)), ((1,), (1, 2, 3, 4)), ((2,), (5,))]
+
+
+def test_the_price_per_extra_sentence_is_the_knob_between_merging_and_splitting() -> None:
+    # priced far above an average correct match, the 1-2 bead is broken into a 1-1 and a 0-1 bead
+    assert ((1,), (1, 2)) not in sides(align(AR, EN, MT, replace(AlignWeights(), extra=5.0)))
+    # free, a whole document collapses into few big beads
+    assert len(align(AR, EN, MT, replace(AlignWeights(), extra=0.0, length=0.0))) < len(GOLD)
+
+
+def _corridor(mt: list[str], en: list[str]) -> tuple[Corridor, list[dict[int, float]], list[dict[int, float]]]:
+    w = AlignWeights()
+    src_bags, tgt_bags = weighted_bags([terms(t, w.stem, w.ngram) for t in mt],
+                                       [terms(t, w.stem, w.ngram) for t in en], w.numbers, w.ngram_weight)
+    src = Units.from_bags(src_bags, [len(t.replace(" ", "")) for t in mt], 8)
+    tgt = Units.from_bags(tgt_bags, [len(t.replace(" ", "")) for t in en], 8)
+    return Corridor.full(src, tgt, 8), src_bags, tgt_bags
+
+
+def test_a_group_is_scored_as_the_cosine_of_its_summed_bags() -> None:
+    cor, src_bags, tgt_bags = _corridor(MT, EN)
+    costs, scale = document_costs(cor, replace(AlignWeights(), length=0.0))
+
+    def summed(bags: list[dict[int, float]]) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for bag in bags:
+            for t, x in bag.items():
+                out[t] = out.get(t, 0.0) + x
+        return out
+
+    for (i0, i1), (j0, j1) in [((1, 2), (1, 3)), ((0, 2), (0, 3)), ((2, 5), (3, 4)), ((3, 4), (4, 5))]:
+        a, b = summed(src_bags[i0:i1]), summed(tgt_bags[j0:j1])
+        cosine = sum(x * b.get(t, 0.0) for t, x in a.items()) / np.sqrt(
+            sum(x * x for x in a.values()) * sum(x * x for x in b.values()))
+        n, m = i1 - i0, j1 - j0
+        expected = (1 - cosine) * (n + m) / 2 + costs.extra * (n + m - 2)
+        got = bead_costs(cor, costs, _ALLOWED, i1, np.array([j1]))[n, m, 0]
+        assert got == pytest.approx(expected, rel=1e-9), ((i0, i1), (j0, j1))
+    assert 0.05 < scale < 0.9
+
+
+def test_prices_come_from_the_document_itself() -> None:
+    cor, _, _ = _corridor(MT, EN)
+    w = AlignWeights()
+    costs, scale = document_costs(cor, w)
+    # the length ratio is the document's own: English characters per machine-translation character
+    assert costs.ratio == pytest.approx(sum(len(t.replace(" ", "")) for t in EN) / sum(
+        len(t.replace(" ", "")) for t in MT))
+    # the extra-sentence price is a share of the average correct match; two skips cost more than a correct match
+    # and less than (skip < 2) an unrelated pair, whose cost is 1
+    assert costs.extra == pytest.approx(w.extra * scale)
+    assert scale < 2 * costs.delete == pytest.approx(max(scale + w.skip * (1 - scale), 1.5 * scale))
+    # a closer translation makes every price cheaper: the scale follows the document
+    _, close_scale = document_costs(_corridor(MT, MT)[0], w)
+    assert close_scale < scale
+
+
+def test_the_length_term_prefers_the_documents_own_ratio() -> None:
+    cor, _, _ = _corridor(MT, EN)
+    costs, _ = document_costs(cor, AlignWeights())
+    plain = document_costs(cor, replace(AlignWeights(), length=0.0))[0]
+    # the 1-1 bead (4, 5) has a length close to the ratio; pairing MT 4 with the short EN 1 costs more in length
+    near = bead_costs(cor, costs, _ALLOWED, 5, np.array([6]))[1, 1, 0] - bead_costs(
+        cor, plain, _ALLOWED, 5, np.array([6]))[1, 1, 0]
+    far = bead_costs(cor, costs, _ALLOWED, 5, np.array([2]))[1, 1, 0] - bead_costs(
+        cor, plain, _ALLOWED, 5, np.array([2]))[1, 1, 0]
+    assert 0 <= near < far
+
+
+def test_numbers_anchor_an_alignment_across_digit_systems() -> None:
+    # only the numbers tell these otherwise identical sentences apart; the source has Arabic-Indic digits and
+    # the machine translation lost them
+    ar = ["بلغ عدد الزوار ١٢٥٠ شخصا.", "بلغ عدد الزوار ٣٧٠٠ شخصا."]
+    mt = ["The number of visitors reached people.", "The number of visitors reached people."]
+    en = ["Visitors numbered 1250.", "Visitors numbered 2000.", "Visitors numbered 3700."]
+    assert terms(ar[0])["#1250"] == 1
+    beads = sides(align(ar, en, mt))
+    assert beads[-1] == ((1,), (2,))  # 3700 goes with 3700, not with 2000
+    assert beads[0][0] == (0,) and beads[0][1][0] == 0
+
+
+def test_the_coarse_to_fine_search_finds_the_beads_of_the_full_search() -> None:
+    copies = 12
+    ar, en, mt = AR * copies, EN * copies, MT * copies
+    full = align(ar, en, mt, search_mode="full")
+    assert sides(align(ar, en, mt, search_mode="fast")) == sides(full)
+    assert sides(full) == [(tuple(i + 5 * k for i in s), tuple(j + 6 * k for j in t)) for k in range(copies)
+                           for s, t in GOLD]
+
+
+def test_confidence_is_a_probability_high_for_clear_beads_and_low_for_a_doubtful_one() -> None:
+    beads = align(AR, EN, MT)
+    assert all(0.0 <= b.score <= 1.0 for b in beads)
+    assert min(b.score for b in beads) >= 0.9  # every bead of this clean story is near certain
+    # two sentences that differ only by their numbers, in the opposite order in the English: whatever the
+    # aligner pairs, it is not sure of it
+    ar = ["بلغ عدد الزوار ١٢٥٠ شخصا.", "بلغ عدد الزوار ٣٧٠٠ شخصا."]
+    mt = ["The number of visitors reached people.", "The number of visitors reached people."]
+    swapped = align(ar, ["Visitors numbered 3700.", "Visitors numbered 1250."], mt)
+    assert max(b.score for b in swapped) < 0.9
+
+
+def test_gold_cases_from_the_seed_article(seed_pair: tuple[list[str], list[str]]) -> None:
+    """The synthetic cases (a regression, not the headline): no sentence is ever paired with a wrong one (lax F1
+    1), but with its near-verbatim "translation" the aligner sometimes merges neighbouring 1-1 beads (strict F1
+    0.78 on average when the constants were fixed on Text+Berg)."""
+    strict = []
+    for name, src, tgt, mt, gold in cases(*seed_pair):
+        found = align(src, tgt, mt)
+        assert lax_f1(gold, found)[2] == 1.0, name
+        strict.append(strict_f1(gold, found)[2])
+    assert sum(strict) / len(strict) >= 0.75
 
 
 @pytest.fixture(scope="module")
@@ -18,24 +205,6 @@ def seed_pair(shared_seed: Path) -> tuple[list[str], list[str]]:
     ar = (shared_seed / "article-000.sentences.ar.txt").read_text(encoding="utf-8").splitlines()
     en = (shared_seed / "article-000.en.txt").read_text(encoding="utf-8").splitlines()
     return ar, en
-
-
-def test_gold_cases_are_aligned_exactly(seed_pair: tuple[list[str], list[str]]) -> None:
-    for name, src, tgt, mt, gold in cases(*seed_pair):
-        found = align(src, tgt, mt)
-        assert [(b.src, b.tgt) for b in found] == [(b.src, b.tgt) for b in gold], name
-
-
-def test_aligner_beats_the_length_only_baseline(seed_pair: tuple[list[str], list[str]]) -> None:
-    from mt.align import AlignWeights
-
-    ours, baseline = [], []
-    for _, src, tgt, mt, gold in cases(*seed_pair):
-        ours.append(strict_f1(gold, align(src, tgt, mt))[2])
-        baseline.append(strict_f1(gold, align(src, tgt, mt, use_similarity=False,
-                                              weights=AlignWeights(numbers=0.0)))[2])
-    assert sum(ours) / len(ours) >= 0.95
-    assert sum(ours) > sum(baseline)
 
 
 def test_a_shuffled_pair_of_sentences_is_not_forced_into_1_1(seed_pair: tuple[list[str], list[str]]) -> None:
@@ -47,12 +216,15 @@ def test_a_shuffled_pair_of_sentences_is_not_forced_into_1_1(seed_pair: tuple[li
     assert ((3,), (3,)) not in pairs  # Arabic 3 is never paired with the wrong sentence
 
 
-def test_chrf_matches_sacrebleu() -> None:
-    from sacrebleu.metrics.helpers import extract_all_char_ngrams
-
-    hyp, ref = "the minister denied the reports on thursday", "The Minister denied reports on Thursday."
-    ours = chrf(extract_all_char_ngrams(hyp, 6), extract_all_char_ngrams(ref, 6))
-    assert ours == pytest.approx(sacrebleu.sentence_chrf(hyp, [ref]).score, abs=1e-9)
+def test_textberg_dev_document() -> None:
+    """The document the constants were chosen on (held to what it scored then; the test documents are only
+    measured by benchmarks/textberg.py)."""
+    doc = TEXTBERG / "dev-1957"
+    if not doc.is_dir():
+        pytest.skip("../shared/data/align-dev is not present")
+    read = [(doc / f).read_text(encoding="utf-8").split("\n")[:-1] for f in ("src.txt", "tgt.txt", "mt.txt")]
+    gold = parse_ladder((doc / "gold.txt").read_text(encoding="utf-8"))
+    assert count(gold, align(*read)).scores()["f1_strict"] >= 0.88
 
 
 @pytest.mark.parametrize(
@@ -68,40 +240,34 @@ def test_numbers_are_normalised(text: str, expected: set[str]) -> None:
     assert numbers(text) == expected
 
 
-def test_gale_church_prefers_expected_lengths() -> None:
-    assert gale_church(100, 110, 1.1) == pytest.approx(0.0, abs=1e-6)
-    assert gale_church(100, 300, 1.1) > gale_church(100, 150, 1.1) > gale_church(100, 112, 1.1)
-
-
-def test_ladder_round_trip_and_scores() -> None:
+def test_ladder_round_trip_and_vecalign_scores() -> None:
     beads = [Bead((0, 1), (0,), 0.8312), Bead((2,), (), 0.0), Bead((), (1,), 0.0), Bead((3,), (2, 3), 0.5)]
     text = "\n".join(b.ladder() for b in beads)
     assert text.splitlines() == ["[0, 1]:[0]:0.8312", "[2]:[]:0.0000", "[]:[1]:0.0000", "[3]:[2, 3]:0.5000"]
     assert parse_ladder(text) == beads
     gold = [Bead((0,), (0,), 0), Bead((1,), (0,), 0), Bead((2,), (), 0)]
     found = [Bead((0, 1), (0,), 0), Bead((2,), (), 0)]
-    assert strict_f1(gold, found) == pytest.approx((0.5, 1 / 3, 0.4))
+    # precision over found beads (the 1-0 one counts), recall over gold beads without their 1-0 ones
+    assert strict_f1(gold, found) == pytest.approx((0.5, 0.0, 0.0))
     assert lax_f1(gold, found) == pytest.approx((1.0, 1.0, 1.0))
+    assert count(gold, found).astuple() == (1, 1, 2, 0, 0, 2, 2, 0)
 
 
-def test_align_cli_writes_ladder_tsv_and_jsonl(tmp_path: Path, seed_pair: tuple[list[str], list[str]],
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    ar, en = seed_pair
-    tgt = [en[0] + " " + en[1], *en[2:]]
-    (tmp_path / "ar.txt").write_text("\n".join(ar) + "\n", encoding="utf-8")
-    (tmp_path / "en.txt").write_text("\n".join(tgt) + "\n", encoding="utf-8")
-    (tmp_path / "mt.txt").write_text("\n".join(noisy(s) for s in en) + "\n", encoding="utf-8")
+def test_align_cli_writes_ladder_tsv_and_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "ar.txt").write_text("\n".join(AR) + "\n", encoding="utf-8")
+    (tmp_path / "en.txt").write_text("\n".join(EN) + "\n", encoding="utf-8")
+    (tmp_path / "mt.txt").write_text("\n".join(MT) + "\n", encoding="utf-8")
     base = ["align", "--source", str(tmp_path / "ar.txt"), "--target", str(tmp_path / "en.txt"),
             "--translation", str(tmp_path / "mt.txt")]
     assert main(base) == 0
     ladder = capsys.readouterr().out.splitlines()
-    assert len(ladder) == 11 and ladder[0].startswith("[0, 1]:[0]:") and ladder[1].startswith("[2]:[1]:")
+    assert len(ladder) == 5 and ladder[0].startswith("[0]:[0]:") and ladder[1].startswith("[1]:[1, 2]:")
     assert main([*base, "--format", "tsv"]) == 0
     rows = [r.split("\t") for r in capsys.readouterr().out.splitlines()]
-    assert rows[0][:2] == ["0,1", "0"] and rows[0][4] == tgt[0]
+    assert rows[1][:2] == ["1", "1,2"] and rows[1][4] == f"{EN[1]} {EN[2]}" and 0.9 <= float(rows[1][2]) <= 1.0
     assert main([*base, "--format", "jsonl", "--output", str(tmp_path / "out.jsonl")]) == 0
     records = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert records[1]["src"] == [2] and records[1]["ar"] == ar[2]
+    assert records[2]["src"] == [2] and records[2]["ar"] == AR[2] and records[2]["en"] == EN[3]
 
 
 def test_align_cli_rejects_a_translation_that_is_not_line_aligned(tmp_path: Path,

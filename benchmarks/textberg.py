@@ -1,0 +1,219 @@
+"""Sentence alignment on Text+Berg (German→French, hand-aligned; the standard test of Bleualign and Vecalign).
+
+Prints, for `mt.align`, the previous aligner (`mt/align.py` at commit 36ecdc8, loaded from git history) and a
+Gale–Church length-only baseline: strict and lax precision/recall/F1 (Vecalign's definitions, `mt.align_score`) per
+document and micro-averaged over the 7 test documents, with seconds; whether the coarse-to-fine search finds the
+same beads as the full search on every document; the time to align a 5,000 × 5,000 sentence document (Text+Berg
+repeated) on one core; and the calibration of the beads' confidence on the dev document (and on the test ones).
+The aligner's constants were chosen on dev-1957 only.
+
+Data: `--data DIR` or `MT_ALIGN_DEV`, default `../shared/data/align-dev` beside the checkout; it is read, never
+copied. Run: .venv/bin/python benchmarks/textberg.py [--data DIR] [--skip-long]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # one core
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import types  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from mt.align import Bead, align, parse_ladder  # noqa: E402
+from mt.align_score import Counts, count  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "align-dev"
+PREVIOUS = "36ecdc8"  # the last commit with the chrF + Gale–Church aligner
+DEV, TESTS = "dev-1957", [f"test-1989-{k}" for k in range(7)]
+Doc = tuple[list[str], list[str], list[str], list[Bead]]  # source, target, translation, gold
+Aligner = Callable[[list[str], list[str], list[str]], Sequence[Bead]]
+
+
+def lines(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    out = text.split("\n")
+    return out[:-1] if text.endswith("\n") else out
+
+
+def load(data: Path) -> dict[str, Doc]:
+    base = data / "textberg"
+    return {name: (lines(base / name / "src.txt"), lines(base / name / "tgt.txt"), lines(base / name / "mt.txt"),
+                   parse_ladder((base / name / "gold.txt").read_text(encoding="utf-8")))
+            for name in [DEV, *TESTS]}
+
+
+def previous_aligner() -> Aligner | None:
+    """`align` from mt/align.py as it was at commit PREVIOUS, or None without git history."""
+    try:
+        code = subprocess.run(["git", "show", f"{PREVIOUS}:mt/align.py"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    module = types.ModuleType("mt_align_previous")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(code, f"{PREVIOUS}:mt/align.py", "exec"), module.__dict__)
+    return module.align  # type: ignore[no-any-return]
+
+
+GC_PRIORS = {(1, 1): 0.89, (1, 0): 0.0099 / 2, (0, 1): 0.0099 / 2, (2, 1): 0.089 / 2, (1, 2): 0.089 / 2,
+             (2, 2): 0.011}
+
+
+def gale_church(source: list[str], target: list[str], _translation: list[str]) -> list[Bead]:
+    """Gale and Church (1993) on character lengths, with the document's own length ratio: the classic baseline."""
+    ls = [len("".join(s.split())) for s in source]
+    lt = [len("".join(s.split())) for s in target]
+    ratio = max(sum(lt), 1) / max(sum(ls), 1)
+
+    def cost(a: int, b: int, shape: tuple[int, int]) -> float:
+        if a + b == 0:
+            delta = 0.0
+        else:
+            delta = (b - a * ratio) / math.sqrt(max((a + b / ratio) / 2, 1.0) * 6.8)
+        p = max(2 * (1 - 0.5 * (1 + math.erf(abs(delta) / math.sqrt(2)))), 1e-12)
+        return -math.log(GC_PRIORS[shape]) - math.log(p)
+
+    n, m = len(ls), len(lt)
+    best = {(0, 0): (0.0, (0, 0))}
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if (i, j) == (0, 0):
+                continue
+            choice = (math.inf, (0, 0))
+            for (di, dj) in GC_PRIORS:
+                prev = best.get((i - di, j - dj))
+                if prev is not None:
+                    c = prev[0] + cost(sum(ls[i - di : i]), sum(lt[j - dj : j]), (di, dj))
+                    if c < choice[0]:
+                        choice = (c, (di, dj))
+            best[(i, j)] = choice
+    beads, i, j = [], n, m
+    while (i, j) != (0, 0):
+        di, dj = best[(i, j)][1]
+        beads.append(Bead(tuple(range(i - di, i)), tuple(range(j - dj, j)), 0.0))
+        i, j = i - di, j - dj
+    return beads[::-1]
+
+
+def run(aligner: Aligner, docs: dict[str, Doc]) -> dict[str, tuple[Counts, float, Sequence[Bead]]]:
+    out = {}
+    for name, (src, tgt, mt, gold) in docs.items():
+        clock = time.perf_counter()
+        found = aligner(src, tgt, mt)
+        out[name] = (count(gold, found), time.perf_counter() - clock, found)
+    return out
+
+
+def row(label: str, counts: Counts, seconds: float) -> str:
+    s = counts.scores()
+    return (f"| {label} | {s['p_strict']:.3f} | {s['r_strict']:.3f} | **{s['f1_strict']:.3f}** | {s['p_lax']:.3f} | "
+            f"{s['r_lax']:.3f} | {s['f1_lax']:.3f} | {seconds:.1f} |")
+
+
+def calibration(results: dict[str, tuple[Counts, float, Sequence[Bead]]], docs: dict[str, Doc],
+                names: list[str]) -> list[str]:
+    bins = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.01)]
+    hits = [[0, 0] for _ in bins]
+    high = [0, 0]
+    for name in names:
+        gold = {(b.src, b.tgt) for b in docs[name][3]}
+        for bead in results[name][2]:
+            ok = (bead.src, bead.tgt) in gold
+            for k, (lo, hi) in enumerate(bins):
+                if lo <= bead.score < hi:
+                    hits[k][0] += ok
+                    hits[k][1] += 1
+            if bead.score >= 0.9:
+                high[0] += ok
+                high[1] += 1
+    out = ["| confidence | beads | share correct (strict) | mean confidence |", "|---|---|---|---|"]
+    for (lo, hi), (ok, total) in zip(bins, hits):
+        scores = [b.score for n in names for b in results[n][2] if lo <= b.score < hi]
+        mean = sum(scores) / len(scores) if scores else 0.0
+        share = f"{ok / total:.3f}" if total else "-"
+        out.append(f"| [{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'} | {total} | {share} | {mean:.3f} |")
+    all_beads = sum(len(results[n][2]) for n in names)
+    out.append(f"\nbeads scored >= 0.9: {high[1]} of {all_beads}, of which {high[0] / max(high[1], 1):.3f} correct")
+    return out
+
+
+def long_document(docs: dict[str, Doc], size: int = 5000) -> str:
+    """Text+Berg's documents one after another, repeated, cut to `size` sentences on each side."""
+    src: list[str] = []
+    tgt: list[str] = []
+    mt: list[str] = []
+    while len(src) < size or len(tgt) < size:
+        for s, t, m, _ in docs.values():
+            src += s
+            tgt += t
+            mt += m
+    src, tgt, mt = src[:size], tgt[:size], mt[:size]
+    clock = time.perf_counter()
+    beads = align(src, tgt, mt)
+    seconds = time.perf_counter() - clock
+    return (f"long document: {len(src):,} x {len(tgt):,} sentences (Text+Berg repeated) aligned by mt.align in "
+            f"{seconds:.1f} s on one core ({len(beads):,} beads; goal < 30 s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=os.environ.get("MT_ALIGN_DEV", str(DEFAULT_DATA)),
+                        help="the align-dev folder (holding textberg/); default $MT_ALIGN_DEV, else "
+                             "../shared/data/align-dev")
+    parser.add_argument("--skip-long", action="store_true", help="skip the 5,000-sentence timing")
+    args = parser.parse_args(argv)
+    data = Path(args.data)
+    if not (data / "textberg" / DEV).is_dir():
+        print(f"Text+Berg not found under {data}: pass --data DIR or set MT_ALIGN_DEV to a folder holding "
+              "textberg/ (the evaluation folder of github.com/rsennrich/Bleualign, GPL-2.0; see "
+              "../shared/data/align-dev/README.md)")
+        return 0
+    docs = load(data)
+    systems: dict[str, Aligner] = {"mt.align": align}
+    previous = previous_aligner()
+    if previous is not None:
+        systems[f"previous ({PREVIOUS})"] = previous
+    else:
+        print(f"(the previous aligner needs git history with commit {PREVIOUS}; not shown)")
+    systems["Gale-Church"] = gale_church
+    results = {name: run(aligner, docs) for name, aligner in systems.items()}
+
+    print("## Text+Berg sentence alignment (strict/lax as in Vecalign's score.py; constants chosen on dev-1957)\n")
+    print("| system / document | P strict | R strict | F1 strict | P lax | R lax | F1 lax | seconds |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, res in results.items():
+        for doc in [DEV, *TESTS]:
+            print(row(f"{name} / {doc}", res[doc][0], res[doc][1]))
+        total = sum((res[d][0] for d in TESTS), Counts())
+        print(row(f"**{name} / test micro (7 documents)**", total, sum(res[d][1] for d in TESTS)))
+    print("\nPublished on the same test documents (strict F1): Bleualign 0.809, Vecalign with LASER 0.902.\n")
+
+    same, clock = [], time.perf_counter()
+    for doc, (src, tgt, mt, _) in docs.items():
+        full = align(src, tgt, mt, search_mode="full")
+        fast = align(src, tgt, mt, search_mode="fast")
+        agree = [(b.src, b.tgt) for b in full] == [(b.src, b.tgt) for b in fast]
+        same.append(f"{doc} {'same' if agree else 'DIFFERENT'}")
+    print(f"coarse-to-fine vs full search, beads per document ({time.perf_counter() - clock:.1f} s): "
+          f"{', '.join(same)}")
+    if not args.skip_long:
+        print(long_document(docs))
+
+    print("\n## Confidence calibration of mt.align's beads (posterior probability), dev-1957\n")
+    print("\n".join(calibration(results["mt.align"], docs, [DEV])))
+    print("\n## The same on the 7 test documents\n")
+    print("\n".join(calibration(results["mt.align"], docs, TESTS)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

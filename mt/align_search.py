@@ -1,0 +1,272 @@
+"""The dynamic programme behind `mt.align`: beads of n source to m target units in a corridor of cells.
+
+A unit is a sentence (or, at a coarse level, a block of sentences) given as a sparse weighted bag of terms and a
+length. A bead's similarity is the cosine between the summed bags of its two sides; the dot products of every
+source unit with the target units of its corridor row are computed once (a dense block product), so a group pair of
+any shape is scored exactly from prefix sums. Rows of the corridor are processed with numpy, one vector per row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Bag = dict[int, float]
+INF = math.inf
+_ROW_BLOCK = 128
+
+
+@dataclass(frozen=True)
+class Costs:
+    """The prices of one search: per unit beyond the first on each side, for a 1-0 and a 0-1 bead, the weight
+    of the squared length deviation, and the document's target/source length ratio and length variance."""
+
+    extra: float
+    delete: float
+    insert: float
+    length: float
+    ratio: float
+    variance: float
+    size_power: float = 1.0
+
+
+class Units:
+    """One side of a document: its bags as sparse rows (term ids, weights), its lengths, and the squared norms of
+    every group of up to `max_group` consecutive units."""
+
+    def __init__(self, ids: np.ndarray, weights: np.ndarray, indptr: np.ndarray, lengths: np.ndarray,
+                 max_group: int, norm2: np.ndarray | None = None) -> None:
+        self.ids, self.weights, self.indptr = ids, weights, indptr
+        self.n = len(indptr) - 1
+        self.max_group = max_group
+        self.cum_length = np.concatenate([[0.0], np.cumsum(np.asarray(lengths, dtype=float))])
+        self.norm2 = self._norms() if norm2 is None else norm2
+
+    @staticmethod
+    def from_bags(bags: Sequence[Bag], lengths: Sequence[float], max_group: int) -> Units:
+        indptr = np.concatenate([[0], np.cumsum([len(b) for b in bags])]).astype(np.int64)
+        ids = np.fromiter((t for b in bags for t in b), dtype=np.int64, count=int(indptr[-1]))
+        weights = np.fromiter((w for b in bags for w in b.values()), dtype=float, count=int(indptr[-1]))
+        return Units(ids, weights, indptr, np.asarray(lengths, dtype=float), max_group)
+
+    def _norms(self) -> np.ndarray:
+        # norm2[g][e]: squared norm of the summed bags of the g units ending before e (g <= e); the group
+        # e-g .. e-1 is the group e-g+1 .. e-1 with unit e-g in front
+        n, top = self.n, self.max_group
+        norm2 = np.zeros((top + 1, n + 1))
+        rows = np.arange(n)
+        self_dots = np.bincount(np.repeat(rows, np.diff(self.indptr)), self.weights**2, minlength=n)
+        near = cross_products(self, self, np.minimum(rows + 1, n), np.minimum(rows + top, n))  # <r, r+1+k>
+        near_cum = np.concatenate([np.zeros((n, 1)), np.cumsum(near, axis=1)], axis=1)
+        for g in range(1, min(top, n) + 1):
+            first = np.arange(0, n - g + 1)
+            norm2[g][g:] = norm2[g - 1][g:] + self_dots[first] + 2 * near_cum[first, g - 1]
+        return np.maximum(norm2, 0.0)
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.cum_length)
+
+    def blocks(self, size: int, max_group: int) -> Units:
+        """Consecutive blocks of `size` units as the units of a coarser level (their bags summed)."""
+        block = np.repeat(np.arange(self.n) // size, np.diff(self.indptr))
+        width = int(self.ids.max(initial=0)) + 1
+        keys, inverse = np.unique(block * width + self.ids, return_inverse=True)
+        weights = np.bincount(inverse, self.weights, minlength=len(keys))
+        count = -(-self.n // size)
+        indptr = np.searchsorted(keys // width, np.arange(count + 1)).astype(np.int64)
+        ends = np.minimum(np.arange(count + 1) * size, self.n)
+        return Units(keys % width, weights, indptr, np.diff(self.cum_length[ends]), max_group)
+
+    def flipped(self) -> Units:
+        """The same units in reverse order (norms carried over, not recomputed)."""
+        n = self.n
+        order = np.arange(n)[::-1]
+        counts = np.diff(self.indptr)[order]
+        take = np.concatenate([np.arange(self.indptr[r], self.indptr[r + 1]) for r in order]) if n else np.zeros(0, int)
+        norm2 = np.zeros_like(self.norm2)
+        for g in range(1, self.norm2.shape[0]):
+            e = np.arange(g, n + 1)
+            norm2[g][e] = self.norm2[g][n - e + g]
+        return Units(self.ids[take], self.weights[take], np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                     self.lengths()[::-1], self.max_group, norm2)
+
+
+def cross_products(src: Units, tgt: Units, col_lo: np.ndarray, col_hi: np.ndarray) -> np.ndarray:
+    """dots[r, k] = <src r, tgt col_lo[r] + k> for k < col_hi[r] - col_lo[r], else 0."""
+    width = int(max(1, (col_hi - col_lo).max(initial=1)))
+    out = np.zeros((src.n, width))
+    for r0 in range(0, src.n, _ROW_BLOCK):
+        r1 = min(src.n, r0 + _ROW_BLOCK)
+        c0, c1 = int(col_lo[r0:r1].min()), int(col_hi[r0:r1].max())
+        s0, s1 = src.indptr[r0], src.indptr[r1]
+        if c1 <= c0 or s1 == s0:
+            continue
+        vocab, inverse = np.unique(src.ids[s0:s1], return_inverse=True)
+        a = np.zeros((r1 - r0, len(vocab)))
+        a[np.repeat(np.arange(r1 - r0), np.diff(src.indptr[r0 : r1 + 1])), inverse] = src.weights[s0:s1]
+        t0, t1 = tgt.indptr[c0], tgt.indptr[c1]
+        ids = tgt.ids[t0:t1]
+        pos = np.minimum(np.searchsorted(vocab, ids), len(vocab) - 1)
+        hit = vocab[pos] == ids
+        cols = np.repeat(np.arange(c1 - c0), np.diff(tgt.indptr[c0 : c1 + 1]))[hit]
+        block = np.zeros((r1 - r0, c1 - c0))
+        if len(cols):
+            # a sparse product without BLAS: each target entry that shares a term times that term's column of a
+            contrib = a[:, pos[hit]] * tgt.weights[t0:t1][hit]
+            present, starts = np.unique(cols, return_index=True)
+            block[:, present] = np.add.reduceat(contrib, starts, axis=1)
+        for r in range(r0, r1):
+            lo, hi = int(col_lo[r]), int(col_hi[r])
+            if hi > lo:
+                out[r, : hi - lo] = block[r - r0, lo - c0 : hi - c0]
+    return out
+
+
+class Corridor:
+    """Cells (i, j) with lo[i] <= j <= hi[i] (both non-decreasing), and the products the beads ending there need."""
+
+    def __init__(self, src: Units, tgt: Units, lo: np.ndarray, hi: np.ndarray, max_group: int) -> None:
+        self.src, self.tgt, self.lo, self.hi = src, tgt, lo.astype(int), hi.astype(int)
+        n = src.n
+        # source unit r is in beads ending at rows r+1 .. r+max_group, target columns lo[r+1]-max_group .. hi[...]
+        ends = np.minimum(np.arange(n) + max_group, n)
+        self.col_lo = np.maximum(self.lo[np.arange(n) + 1] - max_group, 0) if n else np.zeros(0, int)
+        self.col_hi = np.minimum(self.hi[ends], tgt.n) if n else np.zeros(0, int)
+        dots = cross_products(src, tgt, self.col_lo, self.col_hi)
+        self.prefix = np.concatenate([np.zeros((n, 1)), np.cumsum(dots, axis=1)], axis=1)
+        self.width = self.prefix.shape[1] - 1
+
+    @staticmethod
+    def full(src: Units, tgt: Units, max_group: int) -> Corridor:
+        n = src.n
+        return Corridor(src, tgt, np.zeros(n + 1, int), np.full(n + 1, tgt.n), max_group)
+
+    def row_sums(self, r: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """<src r, sum of tgt a..b-1> for vectors of column bounds."""
+        base = self.col_lo[r]
+        p = self.prefix[r]
+        return p[np.minimum(np.maximum(b - base, 0), self.width)] - p[np.minimum(np.maximum(a - base, 0), self.width)]
+
+
+def shape_table(bead_types: Sequence[tuple[int, int]]) -> np.ndarray:
+    """allowed[n, m] for the bead types (n, m both at most the largest group)."""
+    top = max(max(n, m) for n, m in bead_types)
+    allowed = np.zeros((top + 1, top + 1), dtype=bool)
+    for n, m in bead_types:
+        allowed[n, m] = True
+    return allowed
+
+
+def bead_costs(cor: Corridor, costs: Costs, allowed: np.ndarray, i: int, j: np.ndarray) -> np.ndarray:
+    """cost[n, m, k]: the cost of an n-m bead (n, m >= 1) ending at cell (i, j[k]); inf where not allowed."""
+    src, tgt = cor.src, cor.tgt
+    top = allowed.shape[0] - 1
+    out = np.full((top + 1, top + 1, len(j)), INF)
+    tops = min(top, i)
+    if tops == 0 or not len(j):
+        return out
+    rows = i - 1 - np.arange(tops)  # the n-th row up is i - n
+    base = cor.col_lo[rows]
+    shift = np.arange(top + 1)
+    idx = j[None, None, :] - shift[None, :, None] - base[:, None, None]  # [row, m, k]
+    idx = np.minimum(np.maximum(idx, 0), cor.width)
+    prefix = cor.prefix[rows][np.arange(tops)[:, None, None], idx]
+    sums = prefix[:, :1, :] - prefix  # [row, m, k]: <src row, tgt j-m .. j-1>
+    dots = np.cumsum(sums, axis=0)  # [n-1, m, k]
+    n_arr = np.arange(1, tops + 1)
+    m_arr = np.arange(top + 1)
+    valid_j = j[None, :] >= m_arr[:, None]  # [m, k]
+    jj = np.where(valid_j, j[None, :], 0)
+    jm = np.where(valid_j, j[None, :] - m_arr[:, None], 0)
+    tgt_norm = tgt.norm2[m_arr[:, None], jj] if top < tgt.norm2.shape[0] else None
+    assert tgt_norm is not None
+    src_norm = src.norm2[n_arr, i]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = dots / np.sqrt(src_norm[:, None, None] * tgt_norm[None, :, :] + 1e-12)
+    src_len = src.cum_length[i] - src.cum_length[i - n_arr]
+    tgt_len = tgt.cum_length[jj] - tgt.cum_length[jm]
+    expected = src_len[:, None, None] * costs.ratio
+    delta2 = (tgt_len[None] - expected) ** 2 / (costs.variance * (expected + tgt_len[None]) / 2 + 1.0)
+    nm = n_arr[:, None] + m_arr[None, :]
+    size = (nm / 2) ** costs.size_power
+    c = (1.0 - cos) * size[:, :, None] + costs.length * delta2 / 2 + (costs.extra * (nm - 2))[:, :, None]
+    ok = allowed[1 : tops + 1, :, None] & valid_j[None] & (m_arr > 0)[None, :, None]
+    out[1 : tops + 1] = np.where(ok, c, INF)
+    return out
+
+
+def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
+           temperature: float | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Row by row over the corridor: with `temperature` None the least total cost to each cell and the bead shape
+    (n * (top + 1) + m; -1 at the origin) that reaches it; else -T·log of the sum of exp(-cost/T) over all
+    paths (the soft minimum), and no back pointers."""
+    allowed = shape_table(bead_types)
+    top = allowed.shape[0] - 1
+    shapes = [(n, m) for n in range(1, top + 1) for m in range(top + 1) if allowed[n, m]]
+    flat = np.array([n * (top + 1) + m for n, m in shapes])
+    rows: list[np.ndarray] = []
+    backs: list[np.ndarray] = []
+    soft = temperature is not None
+    for i in range(cor.src.n + 1):
+        j = np.arange(cor.lo[i], cor.hi[i] + 1)
+        if i == 0:
+            value = np.where(j == 0, 0.0, INF)
+            back = np.full(len(j), -1)
+        else:
+            bead = bead_costs(cor, costs, allowed, i, j)
+            bead[1, 0] = costs.delete if allowed[1, 0] else INF
+            stack = np.full((len(shapes), len(j)), INF)
+            for k, (n, m) in enumerate(shapes):
+                if n > i:
+                    continue
+                prev, plo = rows[i - n], cor.lo[i - n]
+                idx = j - m - plo
+                ok = (idx >= 0) & (idx < len(prev))
+                stack[k] = np.where(ok, prev[np.minimum(np.maximum(idx, 0), len(prev) - 1)] + bead[n, m], INF)
+            if soft:
+                assert temperature is not None
+                low = stack.min(axis=0)
+                safe = np.where(np.isfinite(low), low, 0.0)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    value = safe - temperature * np.log(np.exp(-(stack - safe) / temperature).sum(axis=0))
+                value = np.where(np.isfinite(low), value, INF)
+            else:
+                pick = stack.argmin(axis=0)
+                value = stack[pick, np.arange(len(j))]
+                back = flat[pick]
+        if allowed[0, 1]:
+            steps = np.arange(len(j)) * costs.insert
+            if soft:
+                assert temperature is not None
+                # v[j] = softmin_k (value[k] + (j - k)·insert): a cumulative log-sum-exp along the row
+                with np.errstate(invalid="ignore"):
+                    acc = np.logaddexp.accumulate(-(value - steps) / temperature)
+                value = -temperature * acc + steps
+            else:
+                g = value - steps
+                cm = np.minimum.accumulate(g)
+                from_left = cm < g - 1e-12
+                value = np.where(from_left, cm + steps, value)
+                back = np.where(from_left, 1, back)  # shape 0-1: n * (top + 1) + m = 1
+        rows.append(value)
+        if not soft:
+            backs.append(back)
+    return rows, backs
+
+
+def trace(cor: Corridor, bead_types: Sequence[tuple[int, int]], rows: list[np.ndarray],
+          backs: list[np.ndarray]) -> list[tuple[int, int, int, int]]:
+    """The best path as (i0, j0, i1, j1) beads from the origin to the last cell."""
+    i, j = cor.src.n, cor.tgt.n
+    if not (cor.lo[i] <= j <= cor.hi[i]) or not math.isfinite(rows[i][j - cor.lo[i]]):
+        raise ValueError("no alignment within the corridor")
+    top = shape_table(bead_types).shape[0] - 1
+    out = []
+    while (i, j) != (0, 0):
+        n, m = divmod(int(backs[i][j - cor.lo[i]]), top + 1)
+        out.append((i - n, j - m, i, j))
+        i, j = i - n, j - m
+    return out[::-1]
