@@ -169,7 +169,7 @@ def _corridor(src: Units, tgt: Units, weights: AlignWeights, max_group: int, fas
     coarse_src, coarse_tgt = src.blocks(k, 2), tgt.blocks(k, 2)
     coarse = _corridor(coarse_src, coarse_tgt, weights, 2, fast=False)
     costs, _ = document_costs(coarse, weights)
-    rows, backs = search(coarse, costs, COARSE_TYPES)
+    rows, backs, _ = search(coarse, costs, COARSE_TYPES)
     lo = np.full(src.n + 1, tgt.n)
     hi = np.zeros(src.n + 1, int)
     for a0, b0, a1, b1 in trace(coarse, COARSE_TYPES, rows, backs):
@@ -192,11 +192,11 @@ def _reversed(cor: Corridor, max_group: int) -> Corridor:
     return Corridor(cor.src.flipped(), cor.tgt.flipped(), m - cor.hi[::-1], m - cor.lo[::-1], max_group)
 
 
-def _posteriors(cor: Corridor, costs: Costs, temperature: float,
+def _posteriors(cor: Corridor, costs: Costs, temperature: float, forward: list[np.ndarray],
                 path: list[tuple[int, int, int, int]]) -> list[float]:
-    """P(bead | document) for each bead of `path` under exp(−cost / temperature) over all alignments."""
-    forward, _ = search(cor, costs, BEAD_TYPES, temperature)
-    backward, _ = search(_reversed(cor, MAX_GROUP), costs, BEAD_TYPES, temperature)
+    """P(bead | document) for each bead of `path` under exp(−cost / temperature) over all alignments, given the
+    forward soft minima."""
+    backward = search(_reversed(cor, MAX_GROUP), costs, BEAD_TYPES, temperature)[2]
     n, m = cor.src.n, cor.tgt.n
     total = forward[n][m - cor.lo[n]]
     out = []
@@ -235,9 +235,10 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
     full = replace(weights, full_cells=10**18) if search_mode == "full" else weights
     cor = _corridor(src, tgt, full, MAX_GROUP, fast=search_mode == "fast")
     costs, scale = document_costs(cor, weights)
-    rows, backs = search(cor, costs, BEAD_TYPES)
+    temperature = weights.temperature * scale
+    rows, backs, forward = search(cor, costs, BEAD_TYPES, temperature)
     path = trace(cor, BEAD_TYPES, rows, backs)
-    confidence = _posteriors(cor, costs, weights.temperature * scale, path)
+    confidence = _posteriors(cor, costs, temperature, forward, path)
     return [Bead(tuple(range(i0, i1)), tuple(range(j0, j1)), round(p, 4))
             for (i0, j0, i1, j1), p in zip(path, confidence)]
 

@@ -198,63 +198,63 @@ def bead_costs(cor: Corridor, costs: Costs, allowed: np.ndarray, i: int, j: np.n
     return out
 
 
+def _relax(rows: list[np.ndarray], cor: Corridor, i: int, j: np.ndarray, bead: np.ndarray) -> np.ndarray:
+    """cand[n * (top + 1) + m, k]: the value of cell (i - n, j[k] - m) in `rows` plus the n-m bead's cost."""
+    top = bead.shape[0] - 1
+    out = np.full((top + 1, top + 1, len(j)), INF)
+    shift = np.arange(top + 1)[:, None]
+    for n in range(1, min(top, i) + 1):
+        prev, plo = rows[i - n], cor.lo[i - n]
+        idx = j[None, :] - shift - plo
+        ok = (idx >= 0) & (idx < len(prev))
+        out[n] = np.where(ok, prev[np.minimum(np.maximum(idx, 0), len(prev) - 1)], INF) + bead[n]
+    return out.reshape((top + 1) ** 2, len(j))
+
+
 def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
-           temperature: float | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Row by row over the corridor: with `temperature` None the least total cost to each cell and the bead shape
-    (n * (top + 1) + m; -1 at the origin) that reaches it; else -T·log of the sum of exp(-cost/T) over all
-    paths (the soft minimum), and no back pointers."""
+           temperature: float | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Row by row over the corridor: the least total cost to each cell and the bead shape (n * (top + 1) + m;
+    -1 at the origin) that reaches it; with a `temperature`, also -T·log of the sum of exp(-cost/T) over all
+    paths to each cell (the soft minimum), from the same bead costs."""
     allowed = shape_table(bead_types)
-    top = allowed.shape[0] - 1
-    shapes = [(n, m) for n in range(1, top + 1) for m in range(top + 1) if allowed[n, m]]
-    flat = np.array([n * (top + 1) + m for n, m in shapes])
     rows: list[np.ndarray] = []
     backs: list[np.ndarray] = []
-    soft = temperature is not None
+    soft_rows: list[np.ndarray] = []
     for i in range(cor.src.n + 1):
         j = np.arange(cor.lo[i], cor.hi[i] + 1)
         if i == 0:
             value = np.where(j == 0, 0.0, INF)
             back = np.full(len(j), -1)
+            soft = value.copy()
         else:
             bead = bead_costs(cor, costs, allowed, i, j)
             bead[1, 0] = costs.delete if allowed[1, 0] else INF
-            stack = np.full((len(shapes), len(j)), INF)
-            for k, (n, m) in enumerate(shapes):
-                if n > i:
-                    continue
-                prev, plo = rows[i - n], cor.lo[i - n]
-                idx = j - m - plo
-                ok = (idx >= 0) & (idx < len(prev))
-                stack[k] = np.where(ok, prev[np.minimum(np.maximum(idx, 0), len(prev) - 1)] + bead[n, m], INF)
-            if soft:
-                assert temperature is not None
+            stack = _relax(rows, cor, i, j, bead)
+            back = stack.argmin(axis=0)
+            value = stack[back, np.arange(len(j))]
+            if temperature is not None:
+                stack = _relax(soft_rows, cor, i, j, bead)
                 low = stack.min(axis=0)
                 safe = np.where(np.isfinite(low), low, 0.0)
-                with np.errstate(invalid="ignore", over="ignore"):
-                    value = safe - temperature * np.log(np.exp(-(stack - safe) / temperature).sum(axis=0))
-                value = np.where(np.isfinite(low), value, INF)
-            else:
-                pick = stack.argmin(axis=0)
-                value = stack[pick, np.arange(len(j))]
-                back = flat[pick]
+                with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                    soft = safe - temperature * np.log(np.exp(-(stack - safe) / temperature).sum(axis=0))
+                soft = np.where(np.isfinite(low), soft, INF)
         if allowed[0, 1]:
             steps = np.arange(len(j)) * costs.insert
-            if soft:
-                assert temperature is not None
-                # v[j] = softmin_k (value[k] + (j - k)·insert): a cumulative log-sum-exp along the row
+            g = value - steps
+            cm = np.minimum.accumulate(g)
+            from_left = cm < g - 1e-12
+            value = np.where(from_left, cm + steps, value)
+            back = np.where(from_left, 1, back)  # shape 0-1: n * (top + 1) + m = 1
+            if temperature is not None:
+                # v[j] = softmin_k (soft[k] + (j - k)·insert): a cumulative log-sum-exp along the row
                 with np.errstate(invalid="ignore"):
-                    acc = np.logaddexp.accumulate(-(value - steps) / temperature)
-                value = -temperature * acc + steps
-            else:
-                g = value - steps
-                cm = np.minimum.accumulate(g)
-                from_left = cm < g - 1e-12
-                value = np.where(from_left, cm + steps, value)
-                back = np.where(from_left, 1, back)  # shape 0-1: n * (top + 1) + m = 1
+                    soft = -temperature * np.logaddexp.accumulate(-(soft - steps) / temperature) + steps
         rows.append(value)
-        if not soft:
-            backs.append(back)
-    return rows, backs
+        backs.append(back)
+        if temperature is not None:
+            soft_rows.append(soft)
+    return rows, backs, soft_rows
 
 
 def trace(cor: Corridor, bead_types: Sequence[tuple[int, int]], rows: list[np.ndarray],
