@@ -52,6 +52,8 @@ class AlignWeights:
 
     extra: float = 0.33  # per sentence beyond 1-1 in a bead
     skip: float = 2.0  # a 1-0 or 0-1 bead (see `document_costs`)
+    skip_quantile: float = 0.9  # ... but no dearer than this quantile of the document's best-match costs
+    min_scale: float = 0.3  # the scale of the prices never drops below this (near-verbatim translations)
     length: float = 0.2  # weight of the squared length deviation (Gale–Church's delta²/2)
     variance: float = 6.8  # Gale–Church's variance of target length per source character
     numbers: float = 2.0  # a number weighs this much more than a word of the same rarity
@@ -123,27 +125,31 @@ def _lengths(sentences: Sequence[str]) -> list[int]:
 def document_costs(cor: Corridor, weights: AlignWeights, scale: float | None = None) -> tuple[Costs, float]:
     """The prices for one document from its own statistics, and the average correct-match cost they scale.
 
-    The average correct-match cost is the median `1 − cosine` of each source unit's best 1-1 match near the
-    diagonal (see `match_cost`)."""
+    The average correct-match cost is the median cost of each source unit's best 1-1 match near the diagonal
+    (see `match_costs`), at least `min_scale`."""
+    best = match_costs(cor.src, cor.tgt, weights)
     if scale is None:
-        scale = match_cost(cor.src, cor.tgt, weights)
+        scale = min(max(float(np.median(best)), weights.min_scale), 1.0)
     ratio = max(cor.tgt.cum_length[-1], 1.0) / max(cor.src.cum_length[-1], 1.0)
     # two skips (a 1-0 and a 0-1) cost what a 1-1 match costs `skip` of the way from a correct one to an
-    # unrelated pair (cost 1): neither free nor forbidden, on the document's own scale; and at least one and a
-    # half correct matches, so that a translation that shares nothing with the target still aligns by length
-    skip = max(scale + weights.skip * (1.0 - scale), 1.5 * scale) / 2
+    # unrelated pair (cost 1): neither free nor forbidden, on the document's own scale; one skip no more than the
+    # `skip_quantile` of the best-match costs (a close translation leaves out a sentence rather than merge it);
+    # and always at least three quarters of a correct match, so that a translation that shares nothing with the
+    # target still aligns by length
+    skip = (scale + weights.skip * (1.0 - scale)) / 2
+    skip = max(min(skip, float(np.quantile(best, weights.skip_quantile))), 0.75 * scale)
     costs = Costs(extra=weights.extra * scale, delete=skip, insert=skip,
                   length=weights.length, ratio=ratio, variance=weights.variance,
                   size_power=weights.size_power)
     return costs, scale
 
 
-def match_cost(src: Units, tgt: Units, weights: AlignWeights, window: int = 40) -> float:
+def match_costs(src: Units, tgt: Units, weights: AlignWeights, window: int = 40) -> np.ndarray:
     """An estimate of the cost of a correct 1-1 match in this document: the median over source units of the cost
     (`1 − cosine` and the length term) of their most similar target unit within `window` units of the diagonal
     (most such matches are right)."""
     if not src.n or not tgt.n:
-        return 0.5
+        return np.full(1, 0.5)
     ratio = max(tgt.cum_length[-1], 1.0) / max(src.cum_length[-1], 1.0)
     centre = np.round(np.arange(src.n) * tgt.n / src.n).astype(int)
     lo, hi = np.clip(centre - window, 0, tgt.n), np.clip(centre + window + 1, 0, tgt.n)
@@ -158,7 +164,7 @@ def match_cost(src: Units, tgt: Units, weights: AlignWeights, window: int = 40) 
             expected = src_len[r] * ratio
             delta2 = (tgt_len[j[k]] - expected) ** 2 / (weights.variance * (expected + tgt_len[j[k]]) / 2 + 1.0)
             best.append(1.0 - float(cos[k]) + weights.length * delta2 / 2)
-    return min(max(float(np.median(best)), 0.05), 1.0) if best else 0.5
+    return np.asarray(best) if best else np.full(1, 0.5)
 
 
 def _corridor(src: Units, tgt: Units, weights: AlignWeights, max_group: int, fast: bool) -> Corridor:

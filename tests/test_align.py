@@ -134,10 +134,10 @@ def test_prices_come_from_the_document_itself() -> None:
     # the length ratio is the document's own: English characters per machine-translation character
     assert costs.ratio == pytest.approx(sum(len(t.replace(" ", "")) for t in EN) / sum(
         len(t.replace(" ", "")) for t in MT))
-    # the extra-sentence price is a share of the average correct match; two skips cost more than a correct match
-    # and less than (skip < 2) an unrelated pair, whose cost is 1
+    # the extra-sentence price is a share of the average correct match; two skips cost more than a correct match,
+    # at most what `skip` (2) says between a correct match and an unrelated pair (cost 1)
     assert costs.extra == pytest.approx(w.extra * scale)
-    assert scale < 2 * costs.delete == pytest.approx(max(scale + w.skip * (1 - scale), 1.5 * scale))
+    assert scale < 2 * costs.delete <= scale + w.skip * (1 - scale) + 1e-12
     # a closer translation makes every price cheaper: the scale follows the document
     _, close_scale = document_costs(_corridor(MT, MT)[0], w)
     assert close_scale < scale
@@ -189,15 +189,16 @@ def test_confidence_is_a_probability_high_for_clear_beads_and_low_for_a_doubtful
 
 
 def test_gold_cases_from_the_seed_article(seed_pair: tuple[list[str], list[str]]) -> None:
-    """The synthetic cases (a regression, not the headline): no sentence is ever paired with a wrong one (lax F1
-    1), but with its near-verbatim "translation" the aligner sometimes merges neighbouring 1-1 beads (strict F1
-    0.78 on average when the constants were fixed on Text+Berg)."""
+    """The synthetic cases (a regression, not the headline): strict F1 0.92 on average, lax F1 at least 0.88 on
+    each (measured when the constants were fixed on Text+Berg; the misses are a weakly translated sentence left
+    unaligned, a dropped sentence merged into its neighbour, and neighbouring beads merged)."""
     strict = []
     for name, src, tgt, mt, gold in cases(*seed_pair):
         found = align(src, tgt, mt)
-        assert lax_f1(gold, found)[2] == 1.0, name
+        assert lax_f1(gold, found)[2] >= 0.87, name
         strict.append(strict_f1(gold, found)[2])
-    assert sum(strict) / len(strict) >= 0.75
+    assert sum(strict) / len(strict) >= 0.9
+    assert strict[1:4] == [1.0, 1.0, 1.0]  # merge, split-1-2, split-1-4
 
 
 @pytest.fixture(scope="module")
