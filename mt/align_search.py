@@ -2,8 +2,8 @@
 
 A unit is a sentence (or, at a coarse level, a block of sentences) given as a sparse weighted bag of terms and a
 length. A bead's similarity is the cosine between the summed bags of its two sides; the dot products of every
-source unit with the target units of its corridor row are computed once (a dense block product), so a group pair of
-any shape is scored exactly from prefix sums. Rows of the corridor are processed with numpy, one vector per row.
+source unit with the target units of its corridor row are computed once, so a group pair of any shape is scored
+exactly from prefix sums. Rows of the corridor are processed with numpy, one vector per row.
 """
 
 from __future__ import annotations
