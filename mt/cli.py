@@ -37,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--overwrite", action="store_true", help="delete the run folder first")
     tr.add_argument("--engine", choices=("local", "ray"), default="local",
                     help="local: this process (default); ray: a Ray Data pipeline (pip install 'mt[ray]')")
-    tr.add_argument("--ray-address", help="join this Ray cluster (e.g. ray://head:10001 or auto); default: start "
-                    "a local Ray runtime")
+    tr.add_argument("--ray-address", help="join this Ray cluster (HOST:PORT as `ray start --head` prints it, or "
+                    "auto); default: start a local Ray runtime")
     tr.add_argument("--num-workers", type=int, default=2, help="Ray: translation actors (default: 2)")
     tr.add_argument("--gpus-per-worker", type=float, default=0, help="Ray: GPUs per actor (default: 0)")
     tr.add_argument("--reference", help="an English version of the input file: its sentences are aligned with the "

@@ -96,14 +96,24 @@ def _readable_file(path: Path) -> bool:
 def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> str:
     """A file's text, a leading BOM dropped and CRLF/CR line ends made LF. Invalid bytes are an error naming
     the byte offset unless `errors="replace"` (they become U+FFFD); NUL bytes always are (binary content)."""
-    try:
-        is_utf8 = codecs.lookup(encoding).name == "utf-8"
-    except LookupError:
-        raise InputError(f"unknown encoding '{encoding}'; use a Python codec name such as utf-8 or cp1256") from None
+    codec_name(encoding)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"input '{path}' cannot be read: {exc.strerror or exc}") from None
+    return decode_text(data, path, encoding, errors)
+
+
+def codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(f"unknown encoding '{encoding}'; use a Python codec name such as utf-8 or cp1256") from None
+
+
+def decode_text(data: bytes, path: str | Path, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """`read_text` for bytes already read (`path` names them in errors)."""
+    is_utf8 = codec_name(encoding) == "utf-8"
     nul = data.find(b"\x00")
     if nul >= 0 and not encoding.lower().replace("-", "").startswith("utf16"):
         raise InputError(f"input '{path}' holds a NUL byte at byte offset {nul}: it looks binary, not text")

@@ -75,7 +75,14 @@ class RunWriter:
                 for line in fh:
                     yield pair_from_dict(json.loads(line))
 
-    def finish(self, manifest: dict[str, Any]) -> None:
+    def inputs(self) -> Iterator[dict[str, Any]]:
+        """The manifest's `inputs` records, shard by shard (from their stats)."""
+        for k in range(self.count):
+            yield from json.loads(self._name(k, "stats.json").read_text(encoding="utf-8"))["inputs"]
+
+    def finish(self, manifest: dict[str, Any], stream_inputs: bool = False) -> None:
+        """Assemble the run's files. `stream_inputs`: the manifest's `inputs` are read from the shards while it
+        is written (the Ray engine's driver does not hold one record per document)."""
         run = self.run_dir
         write_jsonl(run / "pairs.jsonl", self.pairs())
         if self.with_rejected:
@@ -97,5 +104,19 @@ class RunWriter:
         write_card(run, manifest)
         shown = [p.to_dict() for p in islice(self.pairs(), REPORT_ROWS)]
         atomic_write(run / "report.html", run_report(shown, manifest))
-        write_manifest(run / "manifest.json", manifest)
+        if stream_inputs:
+            self._write_manifest_streaming(run / "manifest.json", manifest)
+        else:
+            write_manifest(run / "manifest.json", manifest)
         shutil.rmtree(self.shards)
+
+    def _write_manifest_streaming(self, path: Path, manifest: dict[str, Any]) -> None:
+        marker = "@@mt-inputs@@"
+        head, tail = json.dumps({**manifest, "inputs": marker}, ensure_ascii=False, indent=2).split(f'"{marker}"')
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(head + "[")
+            for n, item in enumerate(self.inputs()):
+                fh.write(("," if n else "") + "\n    " + json.dumps(item, ensure_ascii=False))
+            fh.write("\n  ]" + tail + "\n")
+        os.replace(tmp, path)

@@ -1,5 +1,5 @@
 """Corpus mode: JSONL, Parquet and Hugging Face dataset inputs, streamed in chunks written as shards; resume per
-document; and the Ray engine giving the local engine's pairs."""
+document (the Ray engine: tests/test_ray.py)."""
 
 from __future__ import annotations
 
@@ -131,25 +131,6 @@ def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, 
     clean = translate(load_config(marian_config, output_dir=str(tmp_path / "clean")), corpus)
     for name in ("pairs.jsonl", "corpus.en", "pairs.tsv", "pairs.tmx", "data/train-00001-of-00003.parquet"):
         assert (resumed / name).read_bytes() == (clean / name).read_bytes(), name
-
-
-@pytest.mark.slow
-def test_ray_engine_gives_the_local_pairs(tmp_path: Path, marian_config: Path, small_chunks: int) -> None:
-    pytest.importorskip("ray")
-    corpus = write_jsonl(tmp_path / "corpus.jsonl", documents(40))
-    local = read_jsonl(translate(load_config(marian_config), corpus) / "pairs.jsonl")
-    out = tmp_path / "ray-out"
-    code = main(["translate", "--config", str(marian_config), "--input", str(corpus), "--engine", "ray",
-                 "--num-workers", "2", "--output-dir", str(out)])
-    assert code == 0
-    run_dir = next(out.iterdir())
-    distributed = read_jsonl(run_dir / "pairs.jsonl")
-    assert {p["id"]: (p["ar"], p["en"]) for p in distributed} == {p["id"]: (p["ar"], p["en"]) for p in local}
-    assert [p["id"] for p in distributed] == [p["id"] for p in local]  # order kept too
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["engine"]["name"] == "ray" and manifest["engine"]["num_workers"] == 2
-    assert manifest["counts"]["pairs"] == 80 and manifest["counts"]["documents"] == 40
-    assert len(list((run_dir / "data").glob("train-*-of-00004.parquet"))) == 4  # 4 chunks of 10 documents
 
 
 def test_the_seed_still_gives_one_shard(tmp_path: Path, marian_config: Path) -> None:
