@@ -91,9 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "(without it, only the reference-free checks)")
     sc.add_argument("--reverse-config", help="an English→Arabic model config: log p(Arabic | English), combined "
                     "with the forward score as dual conditional cross-entropy")
-    sc.add_argument("--output", help="output folder (default: <output_dir>/score-<hash of inputs and settings>)")
+    sc.add_argument("--output", help="output folder (default: <output_dir>/score-<hash of inputs and settings>); "
+                    "one that holds another input's scores is refused unless --overwrite")
     sc.add_argument("--min-quality", type=float, metavar="Q", help="keep pairs with quality >= Q; the rest go to "
                     "rejected.jsonl")
+    sc.add_argument("--overwrite", action="store_true", help="replace the output folder even if it holds another "
+                    "input's scores")
     sc.set_defaults(func=cmd_score)
 
     dl = sub.add_parser("download", help="fetch a config's model into the Hugging Face cache")
@@ -234,7 +237,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from mt.score import score
 
     print(score(args.source, args.target, config=args.config, reverse_config=args.reverse_config,
-                output=args.output, min_quality=args.min_quality))
+                output=args.output, min_quality=args.min_quality, overwrite=args.overwrite))
     return 0
 
 

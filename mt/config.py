@@ -47,7 +47,7 @@ class QualityConfig:
     words_sd: float = 0.253
     words_scale: float = 9.2
     length_free_z: float = 1.0  # a length within this many sd of the expected ratio costs quality nothing
-    max_length_z: float = 3.0  # |z| above this flags too_long / too_short
+    max_length_z: float = 2.5  # |z| of both units (the smaller) above this flags too_long / too_short
     max_arabic_share: float = 0.1  # Arabic letters among the output's letters
     max_repeat_share: float = 0.3  # repeated word trigrams among the output's trigrams
     min_logprob: float = -2.5  # model confidence below this flags low_confidence

@@ -90,6 +90,17 @@ def length_z(ar: str, en: str, q: QualityConfig, unit: str) -> tuple[float | Non
     return ratio, (math.log(ratio) - math.log(expected)) / length_sd(q, unit, a)
 
 
+def agreed_length_z(chars_z: float | None, words_z: float | None) -> float | None:
+    """The length z-score both units agree on: the smaller of the two when they have the same sign, else 0.
+    Letters and words are two noisy measures of one length (a word count also depends on how Arabic clitics
+    and English function words fall); a length flag needs both (README "Scores and flags")."""
+    if chars_z is None or words_z is None:
+        return None
+    if chars_z * words_z <= 0:
+        return 0.0
+    return min(chars_z, words_z, key=abs)
+
+
 def _terminal(text: str) -> str:
     body = text.rstrip().rstrip("\"'»”’)]")
     last = body[-1:] if body else ""
@@ -174,14 +185,11 @@ def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequac
 
     if logprob < q.min_logprob:
         a.flag("low_confidence", f"mean log-probability {logprob:.2f} < {q.min_logprob}")
-    for unit in ("chars", "words"):
-        z = s[f"{unit}_z"]
-        if z is not None and abs(z) > q.max_length_z:
-            code = "too_long" if z > 0 else "too_short"
-            if code not in a.flags:
-                ratio = s[f"{unit}_ratio"]
-                a.flag(code, f"{unit} ratio {ratio:.2f} is {z:+.1f} sd from the expected "
-                             f"{getattr(q, unit + '_ratio')}")
+    z = agreed_length_z(s["chars_z"], s["words_z"])
+    if z is not None and abs(z) > q.max_length_z:
+        a.flag("too_long" if z > 0 else "too_short",
+               f"chars ratio {s['chars_ratio']:.2f} and words ratio {s['words_ratio']:.2f} are {s['chars_z']:+.1f} "
+               f"and {s['words_z']:+.1f} sd from the expected {q.chars_ratio} and {q.words_ratio}")
     copy = _is_copy(ar, en)
     if copy:
         a.flag("copy_of_source", "the output repeats the source")

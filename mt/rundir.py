@@ -4,7 +4,8 @@ A run folder belongs to one (config, input) pair: `<config name>-<hash>`, the ha
 and the input's identity (its kind, resolved path and, for a corpus, its columns and split). `run.json` in the
 folder records both, so a folder that holds another config's or another input's run is refused, never mixed
 into (`--overwrite` replaces it). Every engine, `mt compare` and any other command that writes or looks for a
-run calls `run_dir_for` (where) and `claim_run_dir` (to write).
+run calls `run_dir_for` (where) and `claim_run_dir` (to write); `mt score`, whose folder is named from its
+own settings, calls `claim_folder` with the same rules.
 
 The lock is `fcntl.flock` on `.lock` in the run folder (`--overwrite` empties the folder but keeps it). It is
 held for the whole run and released by the OS when the process ends in any way, a crash or SIGKILL included;
@@ -121,8 +122,13 @@ def lock_run(run_dir: Path) -> RunFolder:
 def claim_run_dir(config: Config, source: Source, overwrite: bool = False) -> RunFolder:
     """Lock the run folder of `config` on `source` and make it ready to write: created, or (with `overwrite`)
     emptied; a folder that holds another config's or input's run is refused unless `overwrite`."""
-    run_dir = run_dir_for(config, source)
     identity = {"config_hash": config.config_hash(), "input": input_identity(source)}
+    return claim_folder(run_dir_for(config, source), identity, overwrite)
+
+
+def claim_folder(run_dir: Path, identity: dict[str, Any], overwrite: bool = False) -> RunFolder:
+    """`claim_run_dir` for any command that writes a folder of its own (`mt score`): `identity` is
+    `{"config_hash": what settings, "input": {"kind": ..., "path": ..., ...}}`, recorded in run.json."""
     folder = lock_run(run_dir)
     try:
         if overwrite:
@@ -148,6 +154,8 @@ def _check_identity(run_dir: Path, identity: dict[str, Any]) -> None:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         found = None
+    if not isinstance(found, dict):
+        found = None
     if found == identity:
         return
     if found is None:
@@ -156,8 +164,9 @@ def _check_identity(run_dir: Path, identity: dict[str, Any]) -> None:
                           "pass --overwrite to replace them")
         return
     if found.get("input") != identity["input"]:
-        other = str(found.get("input", {}).get("path", "?"))
-        raise MtError(f"run folder '{run_dir}' holds the run of another input ('{_cut(other)}'); pass --overwrite "
+        found_input = found.get("input") if isinstance(found.get("input"), dict) else {}
+        other = " + ".join(_cut(str(found_input[k])) for k in ("path", "target") if k in found_input) or "?"
+        raise MtError(f"run folder '{run_dir}' holds the run of another input ('{other}'); pass --overwrite "
                       "to replace it")
     raise MtError(f"run folder '{run_dir}' holds the run of another config ({_cut(str(found.get('config_hash')))});"
                   " pass --overwrite to replace it")

@@ -7,7 +7,8 @@ English. The two are combined as dual conditional cross-entropy (Junczys-Dowmunt
 filtering task's best system): with H_fwd and H_bwd the per-token cross-entropies (nats),
 `dual_xent = |H_fwd − H_bwd| + (H_fwd + H_bwd) / 2`, and `exp(−dual_xent)` is the adequacy that takes the
 place of the model confidence in `quality`. The output is a folder like a run's: pairs.jsonl, pairs.tsv,
-corpus.ar/en, rejected.jsonl (with a minimum quality) and manifest.json.
+corpus.ar/en, rejected.jsonl (with a minimum quality), manifest.json, and run.json with the lock of
+`mt.rundir`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from mt.lexicon import CorpusLexicon
 from mt.normalize import normalize_for_model
 from mt.quality import assess, round_scores, text_length
 from mt.records import Pair
+from mt.rundir import claim_folder
 from mt.writers import atomic_write, write_jsonl, write_moses, write_tsv
 
 log = logging.getLogger(__name__)
@@ -59,17 +61,15 @@ class Scorers:
     backward_config: Config | None = None
 
 
-def load_scorers(config_path: str | None, reverse_path: str | None) -> Scorers:
-    """Load the models named by the configs (either may be None)."""
+def load_scorers(config_path: str | None, reverse_path: str | None, forward_config: Config | None = None,
+                 backward_config: Config | None = None) -> Scorers:
+    """Load the models named by the configs (either may be None; a config already loaded is not read again)."""
     from mt.backends import load_translator
 
-    forward = fwd_config = backward = bwd_config = None
-    if config_path:
-        fwd_config = load_config(config_path)
-        forward = load_translator(fwd_config, config_path)
-    if reverse_path:
-        bwd_config = load_config(reverse_path)
-        backward = load_translator(bwd_config, reverse_path)
+    fwd_config = forward_config or (load_config(config_path) if config_path else None)
+    bwd_config = backward_config or (load_config(reverse_path) if reverse_path else None)
+    forward = load_translator(fwd_config, config_path or "CONFIG") if fwd_config else None
+    backward = load_translator(bwd_config, reverse_path or "CONFIG") if bwd_config else None
     return Scorers(forward, fwd_config, backward, bwd_config)  # type: ignore[arg-type]
 
 
@@ -217,12 +217,19 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def output_dir(base: Path, inputs: list[str], quality: QualityConfig, scorers: Scorers) -> Path:
-    """`<base>/score-<hash>`: the hash covers the inputs, the quality settings and the models, so another
-    input or setting never overwrites this one."""
-    models = [c.config_hash() if c else "" for c in (scorers.forward_config, scorers.backward_config)]
-    key = json.dumps([inputs, repr(quality), models])
-    return base / f"score-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+def score_identity(inputs: dict[str, str], quality: QualityConfig, min_quality: float | None,
+                   configs: Sequence[Config | None]) -> dict[str, Any]:
+    """What the output folder belongs to, in `mt.rundir`'s terms: the input (its kind and resolved paths) and
+    a hash of the settings (the quality checks, the minimum quality, the models' config hashes)."""
+    models = [c.config_hash() if c else "" for c in configs]
+    blob = json.dumps([repr(quality), min_quality, models])
+    return {"config_hash": hashlib.sha256(blob.encode()).hexdigest()[:8], "input": inputs}
+
+
+def output_dir(base: Path, identity: dict[str, Any]) -> Path:
+    """`<base>/score-<hash of the identity>`: another input or setting never lands in this folder."""
+    blob = json.dumps(identity, sort_keys=True, ensure_ascii=False)
+    return base / f"score-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
 
 
 def write_scores(out: Path, pairs: list[Pair], min_quality: float | None, manifest: dict[str, Any]) -> Path:
@@ -246,34 +253,42 @@ def write_scores(out: Path, pairs: list[Pair], min_quality: float | None, manife
 
 
 def score(source: str, target: str | None = None, *, config: str | None = None, reverse_config: str | None = None,
-          output: str | None = None, min_quality: float | None = None, scorers: Scorers | None = None) -> Path:
-    """Score line-aligned files (or a run folder's reference pairs) and write the output folder."""
+          output: str | None = None, min_quality: float | None = None, overwrite: bool = False,
+          scorers: Scorers | None = None) -> Path:
+    """Score line-aligned files (or a run folder's reference pairs) and write the output folder. The folder
+    follows the run-folder rules of `mt.rundir`: it belongs to one input and one set of settings (another's is
+    refused unless `overwrite`), and it is locked while this runs."""
     clock = time.perf_counter()
     src = Path(source)
     if src.is_dir():
         if target:
             raise InputError("--target goes with a source file; a run folder brings its own reference sentences")
-        pairs, inputs = pairs_from_run(src)
+        pairs, hashes = pairs_from_run(src)
+        inputs = {"kind": "run", "path": src.resolve().as_posix()}
     else:
         if not target:
             raise InputError("--target is needed with a source file (or give a run folder as --source)")
-        pairs, inputs = pairs_from_files(src, Path(target))
-    scorers = scorers or load_scorers(config, reverse_config)
-    base_config = scorers.forward_config or (load_config(config) if config else None)
-    quality = base_config.quality if base_config else QualityConfig()
+        pairs, hashes = pairs_from_files(src, Path(target))
+        inputs = {"kind": "lines", "path": src.resolve().as_posix(), "target": Path(target).resolve().as_posix()}
+    fwd_config = (scorers.forward_config if scorers else None) or (load_config(config) if config else None)
+    bwd_config = (scorers.backward_config if scorers else None) or (load_config(reverse_config)
+                                                                    if reverse_config else None)
+    quality = fwd_config.quality if fwd_config else QualityConfig()
     if min_quality is None:
         min_quality = quality.min_quality
-    score_pairs(pairs, quality, scorers)
-    used = corpus_quality(quality, [(p.ar, p.en) for p in pairs]) if len(pairs) >= quality.lexicon_min_pairs \
-        else quality
-    out = Path(output) if output else output_dir(Path(base_config.output_dir if base_config else "outputs"),
-                                                   inputs, quality, scorers)
-    manifest = {
-        "mt": __version__, "command": "score", "inputs": {"source": str(src), "target": target, "sha256": inputs},
-        "forward_model": getattr(scorers.forward, "model_id", None),
-        "backward_model": getattr(scorers.backward, "model_id", None),
-        "quality": vars(used), "corpus_lexicon": len(pairs) >= quality.lexicon_min_pairs,
-        "min_quality": min_quality,
-        "timings": {"total_s": round(time.perf_counter() - clock, 3)},
-    }
-    return write_scores(out, pairs, min_quality, manifest)
+    identity = score_identity(inputs, quality, min_quality, [fwd_config, bwd_config])
+    out = Path(output) if output else output_dir(Path(fwd_config.output_dir if fwd_config else "outputs"), identity)
+    with claim_folder(out, identity, overwrite):  # locked until the folder is written
+        scorers = scorers or load_scorers(config, reverse_config, fwd_config, bwd_config)
+        score_pairs(pairs, quality, scorers)
+        used = corpus_quality(quality, [(p.ar, p.en) for p in pairs]) if len(pairs) >= quality.lexicon_min_pairs \
+            else quality
+        manifest = {
+            "mt": __version__, "command": "score", "inputs": {"source": str(src), "target": target, "sha256": hashes},
+            "forward_model": getattr(scorers.forward, "model_id", None),
+            "backward_model": getattr(scorers.backward, "model_id", None),
+            "quality": vars(used), "corpus_lexicon": len(pairs) >= quality.lexicon_min_pairs,
+            "min_quality": min_quality,
+            "timings": {"total_s": round(time.perf_counter() - clock, 3)},
+        }
+        return write_scores(out, pairs, min_quality, manifest)

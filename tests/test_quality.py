@@ -9,6 +9,7 @@ import pytest
 
 from mt.config import QualityConfig
 from mt.quality import (
+    agreed_length_z,
     arabic_share,
     assess,
     corpus_reference_scores,
@@ -112,8 +113,24 @@ def test_reasons_say_what_was_measured() -> None:
         "source numbers not in the output: 2012", "output numbers not in the source: 2011",
     ]
     assert assess("نعم.", "Yes, and then he said many other things that nobody had asked about at all.", -0.2,
-                  Q).reasons == ["chars ratio 19.67 is +11.0 sd from the expected 1.25"]
+                  Q).reasons == ["chars ratio 19.67 and words ratio 15.00 are +11.0 and +8.3 sd from the expected 1.25 "
+                                 "and 1.25"]
     assert assess("ذهب الولد.", "The boy went.", -3.2, Q).reasons == ["mean log-probability -3.20 < -2.5"]
+
+
+def test_a_length_flag_needs_letters_and_words_to_agree() -> None:
+    """Long English words make the letters ratio high while the words ratio is ordinary: no flag; both far off
+    (the "نعم." case above) flags. The threshold is on the smaller z of the two."""
+    ar = "وافق المجلس على القرار."
+    en = "Councillors unanimously approved comprehensive internationalisation recommendations."
+    result = assess(ar, en, 0.0, Q)
+    assert result.scores["chars_z"] == pytest.approx(4.7565, abs=1e-3)  # ln(78/19 / 1.25) / 0.25
+    assert result.scores["words_z"] == pytest.approx(0.6077, abs=1e-3)  # ln(6/4 / 1.25) / 0.3
+    assert result.flags == []
+    assert agreed_length_z(4.77, 0.61) == 0.61 and agreed_length_z(-3.1, -2.7) == -2.7
+    assert agreed_length_z(3.5, -0.2) == 0.0 and agreed_length_z(None, 1.0) is None
+    short = assess("قال المتحدث باسم الوزارة إن الوفد وصل إلى جنيف صباح اليوم.", "He said.", 0.0, Q)
+    assert short.flags == ["too_short"] and min(short.scores["chars_z"], short.scores["words_z"]) < -2.5
 
 
 def test_empty_output_scores_zero_and_no_source_scores_nothing() -> None:

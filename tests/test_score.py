@@ -199,3 +199,123 @@ def test_unrelated_words_flag_in_a_scored_corpus(tmp_path: Path) -> None:
     assert "unrelated_words" in pairs[-1].flags and pairs[-1].scores["lexical"] == 0.0
     assert all("unrelated_words" not in p.flags for p in pairs[:6])
     assert pairs[-1].quality is not None and pairs[-1].quality < min(p.quality or 0 for p in pairs[:6])
+
+
+# The output folder of `mt score` follows the run-folder rules of mt.rundir (issue 16).
+
+OTHER_AR = ["وأضاف أن الاجتماع سيعقد في 26 تشرين الثاني في جنيف."]
+OTHER_EN = ["He added that the meeting would be held in Geneva on 26 November."]
+
+
+def _other_files(tmp_path: Path) -> tuple[Path, Path]:
+    src, tgt = tmp_path / "other.ar.txt", tmp_path / "other.en.txt"
+    src.write_text("\n".join(OTHER_AR) + "\n", encoding="utf-8")
+    tgt.write_text("\n".join(OTHER_EN) + "\n", encoding="utf-8")
+    return src, tgt
+
+
+def _rows(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_score_two_inputs_keep_both_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)  # the default output_dir, outputs/, is relative
+    (src, tgt), (src2, tgt2) = _files(tmp_path), _other_files(tmp_path)
+    assert main(["score", "--source", str(src), "--target", str(tgt)]) == 0
+    assert main(["score", "--source", str(src2), "--target", str(tgt2)]) == 0
+    out, out2 = (Path(line) for line in capsys.readouterr().out.split())
+    assert out != out2 and out.parent == out2.parent == Path("outputs") and out.name.startswith("score-")
+    assert [r["ar"] for r in _rows(out)] == AR and [r["ar"] for r in _rows(out2)] == OTHER_AR
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["input"] == {
+        "kind": "lines", "path": src.resolve().as_posix(), "target": tgt.resolve().as_posix()}
+    # the same Arabic with another English is another input too
+    tgt3 = tmp_path / "shifted.en.txt"
+    tgt3.write_text("\n".join([EN[1], EN[0], EN[2]]) + "\n", encoding="utf-8")
+    assert main(["score", "--source", str(src), "--target", str(tgt3)]) == 0
+    out3 = Path(capsys.readouterr().out.strip())
+    assert out3 not in (out, out2) and [r["en"] for r in _rows(out3)][:2] == [EN[1], EN[0]]
+    assert [r["en"] for r in _rows(out)] == EN  # the first scores are still there
+    # the same input again, by a relative path, is the same folder
+    assert main(["score", "--source", src.name, "--target", tgt.name]) == 0
+    assert Path(capsys.readouterr().out.strip()) == out
+    assert sorted(p.name for p in Path("outputs").iterdir()) == sorted([out.name, out2.name, out3.name])
+
+
+def test_score_output_holding_another_inputs_scores_is_refused_then_overwritten(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (src, tgt), (src2, tgt2) = _files(tmp_path), _other_files(tmp_path)
+    out = tmp_path / "scores"
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(out)]) == 0
+    capsys.readouterr()
+    before = (out / "pairs.jsonl").read_bytes()
+    assert main(["score", "--source", str(src2), "--target", str(tgt2), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mt: error: run folder '{out}' holds the run of another input ('") and err.count("\n") == 1
+    assert "corpus.ar.txt + " in err and err.endswith("corpus.en.txt'); pass --overwrite to replace it\n")
+    assert (out / "pairs.jsonl").read_bytes() == before  # nothing lost
+    assert main(["score", "--source", str(src2), "--target", str(tgt2), "--output", str(out), "--overwrite"]) == 0
+    assert [r["ar"] for r in _rows(out)] == OTHER_AR
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["pairs"] == 1
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "corpus.ar", "corpus.en", "manifest.json",
+                                                     "pairs.jsonl", "pairs.tsv", "run.json"]
+    # a folder of other files (here the inputs' own) is never written into unasked
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path)]) == 2
+    assert "holds files that are not this run's" in capsys.readouterr().err
+
+
+def test_score_refuses_a_locked_folder_at_once_naming_the_holder(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    src, tgt = _files(tmp_path)
+    out = tmp_path / "scores"
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(out)]) == 0
+    capsys.readouterr()
+    before = (out / "pairs.jsonl").read_bytes()
+    holder = subprocess.Popen(  # another process holding the folder, as a running `mt score` does
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from mt.rundir import lock_run; "
+         "lock = lock_run(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)", str(out)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(out)]) == 2
+        assert capsys.readouterr().err == (f"mt: error: run folder '{out}' is in use by another mt run (process "
+                                           f"{holder.pid}); wait for it to finish or stop it\n")
+        assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(out), "--overwrite"]) == 2
+        assert "is in use by another mt run" in capsys.readouterr().err  # --overwrite does not break a lock
+        assert (out / "pairs.jsonl").read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(out)]) == 0
+
+
+@pytest.mark.slow
+def test_two_concurrent_scores_give_one_clean_folder(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    src, tgt = tmp_path / "big.ar.txt", tmp_path / "big.en.txt"
+    src.write_text("\n".join(AR[:2] * 3000) + "\n", encoding="utf-8")
+    tgt.write_text("\n".join(EN[:2] * 3000) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "mt.cli", "score", "--source", str(src), "--target", str(tgt), "--output",
+               str(tmp_path / "scores")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    assert sorted(rc for rc, _, _ in results) in ([0, 0], [0, 2])  # both in turn, or one refused
+    for rc, _, err in results:
+        if rc == 2:
+            assert err.count("\n") == 1 and "is in use by another mt run (process " in err
+    rows = _rows(tmp_path / "scores")
+    assert len(rows) == 6000 and [r["ar"] for r in rows[:2]] == AR[:2]
+    assert not list((tmp_path / "scores").glob("*.tmp"))
