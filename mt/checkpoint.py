@@ -28,6 +28,8 @@ class Checkpoint:
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self.db.execute("CREATE TABLE IF NOT EXISTS translations (source TEXT PRIMARY KEY, text TEXT NOT NULL, "
                             "score REAL NOT NULL, n_tokens INTEGER NOT NULL)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS workers (run INTEGER NOT NULL, pid INTEGER NOT NULL, "
+                            "restarted INTEGER NOT NULL, PRIMARY KEY (run, pid))")
             row = self.db.execute("SELECT value FROM meta WHERE key = 'config_hash'").fetchone()
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(translations)")}
             if "run" not in columns:  # which run stored a row: a checkpoint of an older mt lacks it
@@ -75,6 +77,16 @@ class Checkpoint:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO translations (source, text, score, n_tokens, run) "
                                 "VALUES (?, ?, ?, ?, ?)", rows)
+
+    def note_worker(self, pid: int, restarted: bool) -> None:
+        """Record that a worker process of this run started (a restarted one too, even if it never gets a batch)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO workers VALUES (?, ?, ?)", (self.run, pid, int(restarted)))
+
+    def workers(self) -> dict[int, bool]:
+        """The worker processes of this run: pid -> whether it was a restart of a dead one."""
+        rows = self.db.execute("SELECT pid, restarted FROM workers WHERE run = ?", (self.run,))
+        return {int(pid): bool(restarted) for pid, restarted in rows}
 
     def close(self) -> None:
         self.db.close()

@@ -170,11 +170,13 @@ class TranslateActor:
         from mt.manifest import model_size_mb
 
         self.config = config
-        self.translator = load_translator(self.config, config_path)
         self.run_dir, self.run_number = Path(run_dir), run_number
         self.checkpoints: dict[int, Any] = {}  # per thread: Ray may call from another thread than this
+        restarted = bool(ray.get_runtime_context().was_current_actor_reconstructed)
+        self._checkpoint().note_worker(os.getpid(), restarted)  # seen even if it never gets a batch
+        self.translator = load_translator(self.config, config_path)
         t = self.translator
-        self.info = {"pid": os.getpid(), "restarted": bool(ray.get_runtime_context().was_current_actor_reconstructed),
+        self.info = {"pid": os.getpid(), "restarted": restarted,
                      "model": {"revision": t.revision, "family": getattr(t, "family", None),
                                "device": getattr(t, "device", None), "max_input_tokens": t.max_input_tokens,
                                "size_mb": model_size_mb(t)}}
@@ -306,6 +308,10 @@ def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, 
     finally:
         if started:
             ray.shutdown()
+    checkpoint = Checkpoint(run_dir, config.config_hash())
+    checkpoint.run = run_number
+    workers = {**checkpoint.workers(), **assembler.workers}  # started processes, and those that sent results
+    checkpoint.close()
     stats = assembler.stats
     # translate_s: from the first batch's start to the last shard, so Ray's start-up and the model loading
     # (ray_startup_s) do not count against the rate; reading, segmenting, scoring and writing do.
@@ -329,8 +335,8 @@ def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, 
         "ray": ray.__version__, "batch_segments": BATCH_SEGMENTS,
         "fault_tolerance": {"max_restarts": MAX_RESTARTS, "max_task_retries": MAX_TASK_RETRIES,
                             "read_task_retries": READ_RETRIES},
-        "worker_processes": len(assembler.workers),
-        "restarted_workers": sum(assembler.workers.values()),
+        "worker_processes": len(workers),
+        "restarted_workers": sum(workers.values()),
         "reused_shards": assembler.reused,
         "model_translations": assembler.translated,
     }
