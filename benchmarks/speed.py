@@ -34,7 +34,7 @@ VOCAB = 62_000
 BEAM = 4
 OUTPUT_TOKENS = 24
 THREADS = os.cpu_count() or 1
-SYSTEMS = ("baseline_loop", "hf_pipeline", "mt_hf", "mt_ct2_int8", "mt_ct2_float32", "ct2_raw_int8")
+SYSTEMS = ("baseline_loop", "hf_pipeline", "mt_hf", "mt_hf_int8", "mt_ct2_int8", "mt_ct2_float32", "ct2_raw_int8")
 
 
 def build_model(path: Path) -> Path:
@@ -65,11 +65,12 @@ def segments(n: int) -> list[str]:
     return [s[:400] for s in out]  # the longest seed sentence would exceed the model's input limit
 
 
-def config_for(model: Path, backend: str, compute_type: str = "auto") -> object:
+def config_for(model: Path, backend: str, compute_type: str = "auto", dtype: str = "auto") -> object:
     from mt.config import config_from_dict
 
     return config_from_dict({
         "name": f"bench-{backend}", "model": str(model), "backend": backend, "compute_type": compute_type,
+        "dtype": dtype,
         "beam_size": BEAM, "max_new_tokens": OUTPUT_TOKENS, "max_input_tokens": 512, "max_batch_tokens": 4096,
         "num_threads": THREADS, "intra_threads": THREADS,
     })
@@ -113,9 +114,10 @@ def make_runner(system: str, model: Path, texts: list[str]) -> tuple[object, obj
     from mt.backends import load_translator
     from mt.batching import translate_all
 
-    backend, compute = {"mt_hf": ("hf", "auto"), "mt_ct2_int8": ("ct2", "int8"),
-                        "mt_ct2_float32": ("ct2", "float32")}[system]
-    config = config_for(model, backend, compute)
+    backend, compute, dtype = {"mt_hf": ("hf", "auto", "auto"), "mt_hf_int8": ("hf", "auto", "int8"),
+                               "mt_ct2_int8": ("ct2", "int8", "auto"),
+                               "mt_ct2_float32": ("ct2", "float32", "auto")}[system]
+    config = config_for(model, backend, compute, dtype)
     translator = load_translator(config)  # type: ignore[arg-type]
 
     def run_mt(batch: list[str]) -> None:
