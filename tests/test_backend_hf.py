@@ -91,7 +91,7 @@ def test_unknown_backend_lists_the_available_ones() -> None:
     from mt.config import Config
 
     config = Config(name="x", model="m/m", backend="ct3")
-    with pytest.raises(ConfigError, match="unknown backend 'ct3'; available: ct2, hf"):
+    with pytest.raises(ConfigError, match="unknown backend 'ct3'; available: auto, ct2, hf"):
         load_translator(config)
 
 

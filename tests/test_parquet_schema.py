@@ -22,9 +22,9 @@ def test_a_shard_reads_back_through_datasets_with_its_features(tmp_path: Path) -
     import datasets
     import pyarrow.parquet as pq
 
-    pair = Pair(id="a:0", doc_id="a", index=0, ar="نعم.", en="Yes.", start=0, end=4, score=-0.5, flags=["markup"],
-                pieces=1, model="m", reasons=["looks like markup"])
-    pair.scores = {"logprob": -0.5}
+    pair = Pair(id="a:0", doc_id="a", index=0, ar="نعم.", en="Yes.", start=0, end=4, score=-0.1234567890123457,
+                flags=["markup"], pieces=1, model="m", reasons=["looks like markup"])
+    pair.scores = {"logprob": -0.1234567890123457, "chars_z": 0.30000000000000004}
     write_parquet(tmp_path / "x.parquet", [pair])
     write_parquet(tmp_path / "empty.parquet", [])
     ours = datasets.Dataset.from_parquet(str(tmp_path / "x.parquet"))
