@@ -73,6 +73,9 @@ class HFTranslator:
         self.device = pick_device(config.device)
         if self.device == "cuda" and not torch.cuda.is_available():
             raise MtError(f"device 'cuda' was asked for in {config_path} but torch sees no CUDA GPU; use device: auto")
+        if config.dtype == "int8" and self.device != "cpu":
+            raise MtError(f"dtype 'int8' in {config_path} is a CPU path (dynamic quantization); on "
+                          f"{self.device} use dtype: float16 or auto")
         transformers.logging.set_verbosity_error()
         transformers.utils.logging.disable_progress_bar()
         try:
@@ -85,9 +88,6 @@ class HFTranslator:
             raise MtError(f"model '{config.model}' could not be loaded as a seq2seq model: {first}") from None
         self.model.to(self.device).eval()
         if config.dtype == "int8":
-            if self.device != "cpu":
-                raise MtError(f"dtype 'int8' in {config_path} is a CPU path (dynamic quantization); on "
-                              f"{self.device} use dtype: float16 or auto")
             self.model = quantize_int8(self.model)
         self.family = self.model.config.model_type
         self.forced_bos: int | None = None
