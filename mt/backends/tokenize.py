@@ -125,23 +125,29 @@ class NllbTokenizers:
         self.unk = _token(settings.get("unk_token")) or "<unk>"
         self.legacy = bool(settings.get("legacy_behaviour", False))
         self.src_lang = src_lang
+        self.eos_id, self.unk_id = self._id(self.eos), self._id(self.unk)
+        self.lang_id = self._id(src_lang) if self.tok.token_to_id(src_lang) is not None else self.unk_id
         self.clean_up = bool(settings.get("clean_up_tokenization_spaces", False)) and (
             type(self.tok.model).__name__ != "BPE"
             or bool(settings.get("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output")))
         self.model_max_length = int(settings.get("model_max_length") or 1024)
 
+    def _id(self, token: str) -> int:
+        token_id = self.tok.token_to_id(token)
+        if token_id is None:
+            raise MtError(f"the tokenizer has no {token!r} token")
+        return int(token_id)
+
     def ids(self, text: str) -> list[int]:
         body = list(self.tok.encode(text, add_special_tokens=False).ids)
-        lang, eos = self.tok.token_to_id(self.src_lang), self.tok.token_to_id(self.eos)
-        return [*body, eos, lang] if self.legacy else [lang, *body, eos]
+        return [*body, self.eos_id, self.lang_id] if self.legacy else [self.lang_id, *body, self.eos_id]
 
     def tokens(self, text: str) -> list[str]:
         return [str(self.tok.id_to_token(i)) for i in self.ids(text)]
 
     def decode(self, tokens: list[str]) -> str:
         ids = [self.tok.token_to_id(t) for t in tokens]
-        unk = self.tok.token_to_id(self.unk)
-        return self.decode_ids([unk if i is None else i for i in ids])
+        return self.decode_ids([self.unk_id if i is None else int(i) for i in ids])
 
     def decode_ids(self, ids: list[int]) -> str:
         text = str(self.tok.decode(ids, skip_special_tokens=True)).strip()
@@ -149,7 +155,7 @@ class NllbTokenizers:
 
     def token_id(self, token: str) -> int | None:
         token_id = self.tok.token_to_id(token)
-        return None if token_id is None or token_id == self.tok.token_to_id(self.unk) else int(token_id)
+        return None if token_id is None or token_id == self.unk_id else int(token_id)
 
 
 def load_tokenizer(folder: Path, family: str, src_lang: str) -> MarianSpm | NllbTokenizers:
