@@ -86,6 +86,10 @@ def test_a_converted_model_keeps_what_its_tokenizer_needs(tmp_path: Path, tiny_m
         folder = translator.path  # type: ignore[attr-defined]
         assert files | {"mt.json", "model.bin", "tokenizer_config.json"} <= {p.name for p in folder.iterdir()}
         assert json.loads((folder / "mt.json").read_text())["family"] == family
+        vocabulary = json.loads((folder / "shared_vocabulary.json").read_text())
+        # Marian: transformers' <pad> (decoder start, last id) is dropped; ct2 starts from a zero embedding
+        assert ("<pad>" in vocabulary) == (family == "m2m_100")
+        assert vocabulary[:2] == (["</s>", "<unk>"] if family == "marian" else ["<s>", "<pad>"])
 
 
 def test_a_cache_converted_before_mt_json_gets_it(tmp_path: Path, tiny_marian: Path, ct2_cache: Path) -> None:

@@ -3,7 +3,8 @@
 Marian (OPUS-MT): `source.spm` and `target.spm` (SentencePiece) with `vocab.json`, as `MarianTokenizer` does:
 pieces of the source model, mapped through the vocabulary (`<unk>` for a piece it lacks), then `</s>`; output
 tokens go back through the SentencePiece model (the source one unless `separate_vocabs`), special tokens
-skipped. The decoder starts from `<pad>`, the last id: CTranslate2 takes that from the converted model.
+skipped. transformers starts Marian's decoder from `<pad>` (the last id, a zero embedding); CTranslate2's
+converter drops `<pad>` from the vocabulary and starts from a zero embedding itself, so the search is the same.
 
 NLLB / M2M100: `tokenizer.json` through the `tokenizers` library (what transformers' fast tokenizer runs), with
 the source language token before the text and `</s>` after it (`legacy_behaviour`: `</s>` then the language).
