@@ -189,10 +189,17 @@ def startup_config(name: str, keys: dict[str, object], model: Path) -> Path:
     return path
 
 
-def timed_run(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+def timed_run(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str], float]:
+    """Wall seconds, the finished process, and its CPU seconds (user + system: what a busy machine does not
+    inflate the way it inflates wall time)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     clock = time.perf_counter()
     proc = subprocess.run(args, capture_output=True, text=True, env=env, check=False, cwd=WORK)
-    return time.perf_counter() - clock, proc
+    wall = time.perf_counter() - clock
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, proc, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def startup(model: Path, repeats: int) -> list[dict[str, object]]:
@@ -211,9 +218,10 @@ def startup(model: Path, repeats: int) -> list[dict[str, object]]:
                    "--overwrite"]
         if keys.get("backend") != "hf":
             timed_run(command, env)  # converts the model for ct2 (once) and warms the page cache
-        walls, parts = [], []
+        walls, parts, cpus = [], [], []
         for _ in range(repeats):
-            wall, proc = timed_run(command, env)
+            wall, proc, cpu = timed_run(command, env)
+            cpus.append(cpu)
             if proc.returncode != 0:
                 raise SystemExit(f"mt translate ({name}) failed:\n{proc.stderr[-3000:]}")
             manifest = json.loads((Path(proc.stdout.strip().splitlines()[-1]) / "manifest.json").read_text())
@@ -227,7 +235,7 @@ def startup(model: Path, repeats: int) -> list[dict[str, object]]:
                      "load_s": round(t["load_model_s"], 2), "segment_s": round(t["read_segment_s"], 3),
                      "translate_s": round(t["translate_s"], 2), "score_s": round(t["score_s"], 3),
                      "write_s": round(wall - base - sum(t.values()), 2),
-                     "overhead_s": round(wall - t["translate_s"], 2)})
+                     "overhead_s": round(wall - t["translate_s"], 2), "cpu_s": round(sum(cpus) / repeats, 2)})
         print(f"startup {name}: {rows[-1]}", file=sys.stderr)
     return rows
 
@@ -237,7 +245,7 @@ def import_profile(model: Path, top: int = 8) -> list[tuple[str, float]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MT_CACHE": str(WORK / "cache"), "HF_HUB_OFFLINE": "1"}
     config = startup_config("default (auto)", {}, model)
     seed = str(ROOT / "seeds" / "lavrov-syrian-opposition-2012.ar.txt")
-    _, proc = timed_run([sys.executable, "-X", "importtime", "-m", "mt.cli", "translate", "--config", str(config),
+    _, proc, _ = timed_run([sys.executable, "-X", "importtime", "-m", "mt.cli", "translate", "--config", str(config),
                          "--input", seed, "--overwrite"], env)
     rows = []
     for line in proc.stderr.splitlines():
@@ -252,12 +260,12 @@ def print_startup(rows: list[dict[str, object]], profile: list[tuple[str, float]
     print(f"\nStart-up: `mt translate` on the seed article (12 sentences), opus-mt-ar-en dimensions (random weights, "
           f"{STARTUP_TOKENS} output tokens), beam 4, a converted/cached model, each run a fresh process; seconds\n")
     print("| system | backend | wall | interpreter + imports | model load | segment | translation | scoring | "
-          "writing | wall - translation |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "writing | wall - translation | CPU (user+sys) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['system']} | {r['backend']} | {r['wall_s']:.2f} | {r['imports_s']:.2f} | {r['load_s']:.2f} | "
               f"{r['segment_s']:.3f} | {r['translate_s']:.2f} | {r['score_s']:.3f} | {r['write_s']:.2f} | "
-              f"{r['overhead_s']:.2f} |")
+              f"{r['overhead_s']:.2f} | {r['cpu_s']:.2f} |")
     print("\nSlowest top-level imports of the default run (python -X importtime, cumulative s): "
           + ", ".join(f"{name} {sec:.3f}" for name, sec in profile))
 
@@ -266,10 +274,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 segments instead of 120")
     parser.add_argument("--system", choices=(*SYSTEMS, "duplicates"), help=argparse.SUPPRESS)
-    parser.add_argument("--segments", type=int, default=120)
+    parser.add_argument("--segments", type=int, help="distinct segments per system (default: 120, --quick: 40)")
     parser.add_argument("--startup-only", action="store_true", help="only the start-up table")
     args = parser.parse_args()
-    n = 40 if args.quick else args.segments
+    n = args.segments or (40 if args.quick else 120)
     if args.system == "duplicates":
         print(json.dumps(measure_duplicates(n // 2, 3)))
         return
