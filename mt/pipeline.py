@@ -158,7 +158,8 @@ def run_chunk(docs: list[Document], config: Config, translator: Translator, chec
     stats.timings["score_s"] = time.perf_counter() - clock
     stats.add(docs, kept, rejected, docs_with_segments={u.doc_id for u in units}, units=len(units),
               model_inputs=len(texts), unique_model_inputs=len(set(texts)),
-              output_tokens=sum(h.n_tokens for h in hyps), resumed=checkpoint.count_earlier(texts))
+              output_tokens=sum(h.n_tokens for h in hyps),
+              resumed=checkpoint.count_earlier(texts) if checkpoint else 0)
     return kept, rejected
 
 
