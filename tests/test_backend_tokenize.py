@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from mt.backends.tokenize import load_tokenizer
-from mt.segment import normalize_for_model, split_sentences
+from mt.normalize import normalize_for_model
+from mt.segment import split_sentences
 from tests.conftest import SEED_ARTICLE
 
 TEXTS = [
