@@ -52,6 +52,15 @@ def test_same_ids_tokens_and_text_as_transformers(family: str, request: pytest.F
         assert ours.decode(theirs.convert_ids_to_tokens(ids)) == expected  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("family", ["marian", "m2m_100"])
+def test_target_side_tokens_are_transformers_text_target(family: str, request: pytest.FixtureRequest) -> None:
+    folder = request.getfixturevalue("tiny_marian" if family == "marian" else "tiny_nllb")
+    theirs, ours = pair(family, folder)
+    for text in ["The spokesman denied the reports on Thursday.", "Yes </s> no, 3.5%!", "", "نعم"]:
+        ids = theirs(text_target=text, add_special_tokens=False)["input_ids"]  # type: ignore[operator]
+        assert ours.target_tokens(text) == theirs.convert_ids_to_tokens(ids), text  # type: ignore[attr-defined]
+
+
 def test_nllb_source_language_comes_first_and_the_end_token_last(tiny_nllb: Path) -> None:
     theirs, ours = pair("m2m_100", tiny_nllb)
     tokens = ours.tokens("نعم.")  # type: ignore[attr-defined]

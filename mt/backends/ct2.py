@@ -202,8 +202,7 @@ class CT2Translator:
         (the end token included, NLLB's language token not) and their number."""
         if not sources:
             return []
-        ids = self.tokenizer(text_target=targets, add_special_tokens=False)["input_ids"]
-        target = [(self.prefix or []) + list(self.tokenizer.convert_ids_to_tokens(row)) for row in ids]
+        target = [(self.prefix or []) + self.tokenizer.target_tokens(text) for text in targets]
         results = self.translator.score_batch(self.tokenize(sources), target, max_batch_size=0)
         skip = len(self.prefix) if self.prefix else 0
         out = []

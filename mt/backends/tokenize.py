@@ -82,6 +82,16 @@ class MarianSpm:
     def ids(self, text: str) -> list[int]:
         return [self.vocab[t] for t in self.tokens(text)]
 
+    def target_tokens(self, text: str) -> list[str]:
+        """A target-side text's tokens without special tokens, as `tokenizer(text_target=...)` gives them: the
+        target SentencePiece model and (with `separate_vocabs`) the target vocabulary."""
+        vocab = {t: i for i, t in self.id_to_token.items()}
+        out: list[str] = []
+        for part, special in _split_special(text, self.special):
+            out += [part] if special else [p if p in vocab else self.unk
+                                            for p in self.target.encode(part, out_type=str)]
+        return out
+
     def decode(self, tokens: list[str]) -> str:
         """The text of output tokens, special tokens skipped."""
         sp = self.target if self.separate else self.source  # MarianTokenizer decodes with the source model
@@ -145,6 +155,10 @@ class NllbTokenizers:
 
     def tokens(self, text: str) -> list[str]:
         return [str(self.tok.id_to_token(i)) for i in self.ids(text)]
+
+    def target_tokens(self, text: str) -> list[str]:
+        """A target-side text's tokens without special tokens (the language token is a target prefix)."""
+        return [str(self.tok.id_to_token(i)) for i in self.tok.encode(text, add_special_tokens=False).ids]
 
     def decode(self, tokens: list[str]) -> str:
         ids = [self.tok.token_to_id(t) for t in tokens]
