@@ -15,4 +15,13 @@ def load_outputs(path: str | Path) -> Any:
     return datasets.load_dataset(str(path))
 
 
-__all__ = ["__version__", "load_outputs"]
+def __getattr__(name: str) -> Any:
+    # `mt.Pipeline` is imported on first use, so that `import mt` stays light.
+    if name == "Pipeline":
+        from mt.api import Pipeline
+
+        return Pipeline
+    raise AttributeError(f"module 'mt' has no attribute {name!r}")
+
+
+__all__ = ["Pipeline", "__version__", "load_outputs"]

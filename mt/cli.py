@@ -106,8 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
+    from mt.api import Pipeline
+    from mt.backends import resolve_backend
     from mt.config import load_config
-    from mt.pipeline import translate
     from mt.sources import open_source
 
     overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality,
@@ -118,12 +119,12 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         from mt.engine_ray import translate_ray
 
-        run_dir = translate_ray(config, source, config_path=args.config, overwrite=args.overwrite,
+        run_dir = translate_ray(resolve_backend(config), source, config_path=args.config, overwrite=args.overwrite,
                                 address=args.ray_address, num_workers=args.num_workers,
                                 gpus_per_worker=args.gpus_per_worker, reference=args.reference)
     else:
-        run_dir = translate(config, args.input, config_path=args.config, overwrite=args.overwrite,
-                            reference=args.reference, source=source)
+        run_dir = Pipeline(config, args.config).run(args.input, overwrite=args.overwrite, reference=args.reference,
+                                                    source=source)
     print(run_dir)
     return 0
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mt.backends import Translator, load_translator
+from mt.backends import Translator, load_translator, resolve_backend
 from mt.batching import translate_all
 from mt.checkpoint import Checkpoint
 from mt.config import Config
@@ -56,7 +56,7 @@ CHUNK_CHARS = 2_000_000  # ... or fewer, when they hold this many characters
 
 
 def translate(config: Config, input_path: str | Path, *, config_path: str = "CONFIG", overwrite: bool = False,
-              translator: Translator | None = None, reference: str | Path | None = None,
+              translator: Translator | Callable[[], Translator] | None = None, reference: str | Path | None = None,
               back_translator: Translator | None = None, source: Source | None = None) -> Path:
     """Run the pipeline on an input and write the run folder; returns its path.
 
@@ -64,7 +64,9 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     and a rerun skips the shards that exist, so memory does not grow with the corpus and a killed run resumes
     per document (and per batch, through the checkpoint). `reference` is an English version of a single input
     document; a folder's articles use sidecar files (`name.en.txt` beside `name.ar.txt` or `name.txt`).
+    `translator` is a loaded model or a function that loads one (called once the input is known to hold text).
     """
+    config = resolve_backend(config)
     source = source or open_source(input_path, encoding=config.encoding, errors=config.encoding_errors,
                                    html=config.strip_html)
     if reference is not None and (source.kind != "txt" or len(input_files(source.path)) != 1):
@@ -75,8 +77,11 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     stats = RunStats()
     with claim_run_dir(config, source, overwrite) as run_dir:  # locked until the run ends
         clock = time.perf_counter()
-        translator = translator or load_translator(config, config_path)
-        stats.timings["load_model_s"] = time.perf_counter() - clock
+        if translator is None:
+            translator = load_translator(config, config_path)
+        elif callable(translator):
+            translator = translator()
+        stats.timings["load_model_s"] = getattr(translator, "load_seconds", time.perf_counter() - clock)
         writer = RunWriter(run_dir, config.quality.min_quality is not None)
         checkpoint = Checkpoint(run_dir, config.config_hash())
         try:
@@ -92,7 +97,9 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
                     kept, rejected = run_chunk(docs, config, translator, checkpoint, chunk, bar.update,
                                                sidecars=source.kind == "txt", reference=reference,
                                                back_translator=back_translator)
+                    clock = time.perf_counter()
                     writer.write(k, kept, rejected, chunk.to_dict())
+                    chunk.timings["write_shards_s"] = time.perf_counter() - clock
                     stats.merge(chunk.to_dict())
         finally:
             checkpoint.close()
@@ -101,7 +108,6 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
             raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
         if stats.empty_documents:
             log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
-        clock = time.perf_counter()
         writer.finish(build_manifest(config, translator, stats, run_dir))
         log.info("wrote %d pairs to %s", stats.pairs, run_dir)
     return run_dir
@@ -120,11 +126,12 @@ def chunked(docs: Iterator[Document], max_docs: int, max_chars: int) -> Iterator
         yield chunk
 
 
-def run_chunk(docs: list[Document], config: Config, translator: Translator, checkpoint: Checkpoint,
+def run_chunk(docs: list[Document], config: Config, translator: Translator, checkpoint: Checkpoint | None,
               stats: RunStats, progress: Callable[[int], None], *, sidecars: bool, reference: str | Path | None,
               back_translator: Translator | None) -> tuple[list[Pair], list[Pair]]:
     """Segment, translate, score and filter one chunk of documents; returns the kept and rejected pairs.
-    `sidecars`: the documents are files, which may have references beside them."""
+    `sidecars`: the documents are files, which may have references beside them. Without a checkpoint (the
+    Python API) nothing touches the disk."""
     clock = time.perf_counter()
     units = [unit for doc in docs for unit in segment_document(doc, config)]
     for unit in units:
@@ -133,9 +140,9 @@ def run_chunk(docs: list[Document], config: Config, translator: Translator, chec
     stats.timings["read_segment_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    done = checkpoint.load(texts)
+    done = checkpoint.load(texts) if checkpoint else {}
     hyps = translate_all(texts, translator.translate_batch, translator.count_tokens, config.max_batch_tokens,
-                         progress, done=done, on_batch=checkpoint.save)
+                         progress, done=done, on_batch=checkpoint.save if checkpoint else None)
     pairs = make_pairs(units, hyps, translator.model_id)
     stats.timings["translate_s"] = time.perf_counter() - clock
 
@@ -151,7 +158,8 @@ def run_chunk(docs: list[Document], config: Config, translator: Translator, chec
     stats.timings["score_s"] = time.perf_counter() - clock
     stats.add(docs, kept, rejected, docs_with_segments={u.doc_id for u in units}, units=len(units),
               model_inputs=len(texts), unique_model_inputs=len(set(texts)),
-              output_tokens=sum(h.n_tokens for h in hyps), resumed=checkpoint.count_earlier(texts))
+              output_tokens=sum(h.n_tokens for h in hyps),
+              resumed=checkpoint.count_earlier(texts) if checkpoint else 0)
     return kept, rejected
 
 

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sacrebleu.metrics import BLEU, CHRF, TER
-
 from mt.config import QualityConfig
 from mt.numbers import compare as compare_numbers
 
@@ -227,12 +225,17 @@ def round_scores(scores: dict[str, float | None]) -> dict[str, float | None]:
 
 
 def reference_metrics() -> dict[str, Any]:
-    """Fresh sacrebleu metrics, keyed by the names `mt` uses: bleu, chrf, chrf++, ter."""
+    """Fresh sacrebleu metrics, keyed by the names `mt` uses: bleu, chrf, chrf++, ter (sacrebleu is imported
+    only when a reference or a round trip needs it)."""
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
     return {"bleu": BLEU(), "chrf": CHRF(), "chrf++": CHRF(word_order=2), "ter": TER()}
 
 
 def sentence_reference_scores(hypothesis: str, reference: str) -> dict[str, float]:
     """Sentence BLEU (effective order), chrF, chrF++ and TER of one hypothesis against one reference."""
+    from sacrebleu.metrics import BLEU
+
     metrics = reference_metrics()
     metrics["bleu"] = BLEU(effective_order=True)
     return {key: metrics[name].sentence_score(hypothesis, [reference]).score
@@ -250,4 +253,6 @@ def corpus_reference_scores(hypotheses: Sequence[str], references: Sequence[str]
 
 def round_trip_chrf(source: str, back_translation: str) -> float:
     """chrF of the back-translation (English→Arabic) against the Arabic source."""
+    from sacrebleu.metrics import CHRF
+
     return CHRF().sentence_score(back_translation, [source]).score

@@ -163,27 +163,25 @@ def dataset_rows(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
 
 def write_parquet(path: Path, pairs: Iterable[Pair]) -> None:
     """One Parquet shard of the dataset, written to a temporary name and renamed."""
-    import datasets
+    from mt.parquet import write_table
 
-    datasets.disable_progress_bars()
-    features = dataset_features()
     rows = dataset_rows(pairs)
-    table = datasets.Dataset.from_list(rows, features=features) if rows else datasets.Dataset.from_dict(
-        {name: [] for name in features}, features=features)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(path)
-    table.to_parquet(str(tmp))
+    write_table(str(tmp), rows)
     os.replace(tmp, path)
 
 
 def write_card(run_dir: Path, manifest: dict[str, Any]) -> None:
     """The dataset card whose YAML header makes `datasets.load_dataset(run_dir)` find the Parquet shards."""
     num_bytes = sum(p.stat().st_size for p in run_dir.glob(DATASET_GLOB))
-    atomic_write(run_dir / "README.md", dataset_card(dataset_features(), manifest, num_bytes))
+    atomic_write(run_dir / "README.md", dataset_card(manifest, num_bytes))
 
 
-def dataset_card(features: Any, manifest: dict[str, Any], num_bytes: int = 0) -> str:
+def dataset_card(manifest: dict[str, Any], num_bytes: int = 0) -> str:
     """The card; `num_bytes` is the split's size (its Parquet files): `datasets` wants it beside the count."""
+    from mt.parquet import yaml_features
+
     header = {
         "language": ["ar", "en"],
         "task_categories": ["translation"],
@@ -194,7 +192,7 @@ def dataset_card(features: Any, manifest: dict[str, Any], num_bytes: int = 0) ->
         # The content digest changes whenever the pairs do: `datasets` keys its cache on this header, so a run
         # folder rewritten with other pairs is never served from a stale cache.
         "dataset_info": {"description": f"pairs.jsonl sha256 {manifest.get('pairs_sha256', '')}",
-                         "features": features._to_yaml_list(),
+                         "features": yaml_features(),
                          "splits": [{"name": "train", "num_bytes": num_bytes,
                                      "num_examples": manifest["counts"]["pairs"]}]},
     }

@@ -91,7 +91,7 @@ def test_unknown_backend_lists_the_available_ones() -> None:
     from mt.config import Config
 
     config = Config(name="x", model="m/m", backend="ct3")
-    with pytest.raises(ConfigError, match="unknown backend 'ct3'; available: ct2, hf"):
+    with pytest.raises(ConfigError, match="unknown backend 'ct3'; available: auto, ct2, hf"):
         load_translator(config)
 
 
@@ -110,3 +110,31 @@ def test_beam_search_without_reordering_the_encoder_cache_is_exact(fixture: str,
     expected = [translator.tokenizer.decode(row[1:], skip_special_tokens=True).strip() for row in plain.tolist()]
     translator.config = dataclasses.replace(translator.config, beam_size=4)
     assert [h.text for h in translator.translate_batch(texts)] == expected
+
+
+def test_int8_is_dynamic_quantization_of_the_linear_layers(marian_config: Path) -> None:
+    """dtype int8 quantizes every linear layer (the output projection too) and then searches exactly as
+    `generate` does on that quantized model."""
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    from mt.backends.hf import quantize_int8
+
+    translator = load_translator(load_config(marian_config, dtype="int8"))
+    model = translator.model
+    assert isinstance(model.lm_head, DynamicLinear) and isinstance(model.model.encoder.layers[0].fc1, DynamicLinear)
+    assert not any(type(m) is torch.nn.Linear for m in model.modules())
+    plain = load_translator(load_config(marian_config))
+    reference = quantize_int8(plain.model)
+    inputs = plain.tokenizer(SENTENCES, return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        out = reference.generate(**inputs, num_beams=2, max_new_tokens=12, do_sample=False)
+    expected = [plain.tokenizer.decode(row[1:], skip_special_tokens=True).strip() for row in out.tolist()]
+    assert [h.text for h in translator.translate_batch(SENTENCES)] == expected
+
+
+def test_int8_is_a_cpu_path(marian_config: Path) -> None:
+    from mt.errors import MtError
+
+    with pytest.raises(MtError, match="dtype 'int8' .* is a CPU path"):
+        load_translator(load_config(marian_config, dtype="int8", device="mps"))

@@ -17,7 +17,8 @@ SHIPPED = sorted(p for p in (ROOT / "configs").glob("*.yaml") if not p.name.star
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_configs_load(path: Path) -> None:
     config = load_config(path)
-    assert config.backend == ("ct2" if path.stem.endswith("-ct2") else "hf")
+    expected = "ct2" if path.stem.endswith("-ct2") else "hf" if path.stem.endswith("-hf") else "auto"
+    assert config.backend == expected
     assert config.src_lang == "arb_Arab" and config.tgt_lang == "eng_Latn"
 
 
@@ -38,7 +39,7 @@ BAD = [
     ({"beam_size": "4"}, "key 'beam_size' must be of type int, got str '4'"),
     ({"beam_size": True}, "key 'beam_size' must be of type int, got bool True"),
     ({"repair_glued": "yes"}, "key 'repair_glued' must be of type bool"),
-    ({"backend": "ct3"}, "key 'backend' has bad value 'ct3'; valid choices: ct2, hf"),
+    ({"backend": "ct3"}, "key 'backend' has bad value 'ct3'; valid choices: auto, ct2, hf"),
     ({"compute_type": "int4"}, "key 'compute_type' has bad value 'int4'; valid choices: auto, int8, int8_float32"),
     ({"inter_threads": 0}, "key 'inter_threads' must be a positive integer, got 0"),
     ({"intra_threads": -1}, "key 'intra_threads' must be 0 (library default) or positive"),
@@ -160,4 +161,5 @@ def test_compare_default_names_shipped_configs() -> None:
 
     paths, name = expand_configs([str(ROOT / "configs" / "compare-default.yaml")])
     assert name == "default" and len(paths) >= 2
-    assert [load_config(p).name for p in paths][0] == "opus-mt-ar-en"  # the baseline: the default model
+    # the baseline: the default model in transformers, then the same model on the default (fast) path
+    assert [load_config(p).name for p in paths][:2] == ["opus-mt-ar-en-hf", "opus-mt-ar-en"]

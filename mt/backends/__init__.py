@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import importlib.util
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mt.errors import ConfigError
@@ -14,8 +17,8 @@ if TYPE_CHECKING:
 # model_type values whose tokenizer takes src_lang and whose output must start with the target language.
 LANGUAGE_CODE_FAMILIES = ("m2m_100", "nllb-moe")
 
-# name -> "module:class"; the class is called with (config, config_path).
-BACKENDS = {"hf": "mt.backends.hf:HFTranslator", "ct2": "mt.backends.ct2:CT2Translator"}
+# name -> "module:class"; the class is called with (config, config_path). "auto" is resolved first.
+BACKENDS = {"auto": "", "hf": "mt.backends.hf:HFTranslator", "ct2": "mt.backends.ct2:CT2Translator"}
 
 
 class Translator(Protocol):
@@ -24,6 +27,7 @@ class Translator(Protocol):
     model_id: str
     revision: str | None
     max_input_tokens: int
+    load_seconds: float
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Input length of each text in model tokens, special tokens included."""
@@ -34,13 +38,29 @@ class Translator(Protocol):
         ...
 
 
-def load_translator(config: Config, config_path: str = "CONFIG") -> Translator:
-    """Build the translator named by `config.backend`, importing its heavy dependencies only now."""
-    target = BACKENDS.get(config.backend)
-    if target is None:
+def resolve_backend(config: Config) -> Config:
+    """`backend: auto` becomes ct2 when ctranslate2 is installed, else hf; the ct2 backend's `compute_type: auto`
+    becomes int8 on a CPU and float16 on a GPU. What a run records is what it ran."""
+    if config.backend not in BACKENDS:
         raise ConfigError(f"unknown backend '{config.backend}'; available: {', '.join(sorted(BACKENDS))}")
-    module, name = target.split(":")
+    if config.backend == "auto":
+        config = dataclasses.replace(config, backend="ct2" if importlib.util.find_spec("ctranslate2") else "hf")
+    if config.backend == "ct2" and config.compute_type == "auto" and config.device in ("auto", "cpu", "cuda"):
+        import ctranslate2
+
+        cuda = config.device == "cuda" or (config.device == "auto" and ctranslate2.get_cuda_device_count() > 0)
+        config = dataclasses.replace(config, compute_type="float16" if cuda else "int8")
+    return config
+
+
+def load_translator(config: Config, config_path: str = "CONFIG") -> Translator:
+    """Build the translator named by `config.backend`, importing its heavy dependencies only now; its
+    `load_seconds` says how long that took."""
+    clock = time.perf_counter()
+    config = resolve_backend(config)
+    module, name = BACKENDS[config.backend].split(":")
     translator: Translator = getattr(importlib.import_module(module), name)(config, config_path)
+    translator.load_seconds = time.perf_counter() - clock
     return translator
 
 

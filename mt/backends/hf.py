@@ -30,9 +30,24 @@ def pick_device(name: str) -> str:
 
 
 def pick_dtype(name: str, device: str) -> torch.dtype:
+    """The dtype the weights are loaded in (`int8` loads float32, then quantizes)."""
     if name == "auto":
         return torch.float16 if device == "cuda" else torch.float32
-    return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[name]
+    return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
+            "int8": torch.float32}[name]
+
+
+def quantize_int8(model: Any) -> Any:
+    """Dynamic int8 quantization of every linear layer (weights int8, activations quantized per batch), the
+    output projection included: the CPU path of `dtype: int8`. It changes the arithmetic, so outputs may
+    differ slightly from float32 (README: "What int8 changes")."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated in favour of torchao
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 class BeamCache(EncoderDecoderCache):
@@ -58,6 +73,9 @@ class HFTranslator:
         self.device = pick_device(config.device)
         if self.device == "cuda" and not torch.cuda.is_available():
             raise MtError(f"device 'cuda' was asked for in {config_path} but torch sees no CUDA GPU; use device: auto")
+        if config.dtype == "int8" and self.device != "cpu":
+            raise MtError(f"dtype 'int8' in {config_path} is a CPU path (dynamic quantization); on "
+                          f"{self.device} use dtype: float16 or auto")
         transformers.logging.set_verbosity_error()
         transformers.utils.logging.disable_progress_bar()
         try:
@@ -69,6 +87,8 @@ class HFTranslator:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MtError(f"model '{config.model}' could not be loaded as a seq2seq model: {first}") from None
         self.model.to(self.device).eval()
+        if config.dtype == "int8":
+            self.model = quantize_int8(self.model)
         self.family = self.model.config.model_type
         self.forced_bos: int | None = None
         if self.family in LANGUAGE_CODE_FAMILIES:

@@ -1,0 +1,36 @@
+"""The run's Parquet files are written with pyarrow alone, with the schema `datasets` itself would write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mt.parquet import arrow_schema, yaml_features
+from mt.records import Pair
+from mt.writers import dataset_features, dataset_rows, write_parquet
+
+
+def test_schema_and_card_features_are_what_datasets_writes() -> None:
+    features = dataset_features()
+    assert arrow_schema() == features.arrow_schema
+    assert json.loads(arrow_schema().metadata[b"huggingface"]) == json.loads(
+        features.arrow_schema.metadata[b"huggingface"])
+    assert yaml_features() == features._to_yaml_list()
+
+
+def test_a_shard_reads_back_through_datasets_with_its_features(tmp_path: Path) -> None:
+    import datasets
+    import pyarrow.parquet as pq
+
+    pair = Pair(id="a:0", doc_id="a", index=0, ar="نعم.", en="Yes.", start=0, end=4, score=-0.1234567890123457,
+                flags=["markup"], pieces=1, model="m", reasons=["looks like markup"])
+    pair.scores = {"logprob": -0.1234567890123457, "chars_z": 0.30000000000000004}
+    write_parquet(tmp_path / "x.parquet", [pair])
+    write_parquet(tmp_path / "empty.parquet", [])
+    ours = datasets.Dataset.from_parquet(str(tmp_path / "x.parquet"))
+    theirs = datasets.Dataset.from_list(dataset_rows([pair]), features=dataset_features())
+    assert ours.features == theirs.features
+    assert ours.to_list() == theirs.to_list()
+    assert ours[0]["translation"] == {"ar": "نعم.", "en": "Yes."}
+    empty = pq.read_table(tmp_path / "empty.parquet")  # an empty shard (all pairs rejected) keeps the schema
+    assert empty.num_rows == 0 and empty.schema == dataset_features().arrow_schema
