@@ -9,7 +9,8 @@ cost of an average correct match in *this* document (estimated from the best 1-1
 translation, whose right matches share few words, is priced on its own scale. A long document is first aligned in
 blocks of sentences, then sentence by sentence in a corridor around that path (time and memory linear in length).
 Each bead's score is its posterior probability over all alignments (a soft-minimum forward-backward pass), so it
-can be used to filter pairs. Needs numpy only: no torch.
+can be used to filter pairs; the path returned is the one with the most expected right beads (the sum of its beads'
+posteriors less a price per bead), not the least-cost one. Needs numpy only: no torch.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mt.align_search import Bag, Corridor, Costs, Units, bead_costs, cross_products, search, shape_table, trace
+from mt.align_search import Bag, Corridor, Costs, Gain, Units, bead_costs, cross_products, search, shape_table, trace
 
 
 def _bead_types(max_one: int = 8, max_two: int = 5) -> tuple[tuple[int, int], ...]:
@@ -51,8 +52,8 @@ class AlignWeights:
     `extra` and `temperature` are multiples of the document's average correct-match cost."""
 
     extra: float = 0.33  # per sentence beyond 1-1 in a bead
-    skip: float = 2.0  # a 1-0 or 0-1 bead (see `document_costs`)
-    skip_quantile: float = 0.9  # ... but no dearer than this quantile of the document's best-match costs
+    skip: float = 3.0  # a 1-0 or 0-1 bead (see `document_costs`)
+    skip_cap: float = 1.2  # ... but no dearer than this multiple of the average correct-match cost
     min_scale: float = 0.3  # the scale of the prices never drops below this (near-verbatim translations)
     length: float = 0.2  # weight of the squared length deviation (Gale–Church's delta²/2)
     variance: float = 6.8  # Gale–Church's variance of target length per source character
@@ -61,6 +62,9 @@ class AlignWeights:
     ngram: int = 4  # with n > 0, character n-grams of the words join the bag
     ngram_weight: float = 1.0  # an n-gram weighs this much of a word of the same rarity
     size_power: float = 1.0  # a bead's 1 − cosine counts ((n + m) / 2) ** size_power times
+    decode: str = "mea"  # "mea": the path with the most expected right beads (posterior decoding); "best": the
+    # least-cost path
+    gamma: float = 0.4  # with "mea", a bead is worth its posterior probability minus this
     temperature: float = 0.13  # of the posterior that gives each bead its confidence
     block: int = 8  # sentences per unit of the coarse pass
     margin: int = 20  # the fine corridor: this many sentences either side of the coarse path
@@ -132,12 +136,12 @@ def document_costs(cor: Corridor, weights: AlignWeights, scale: float | None = N
         scale = min(max(float(np.median(best)), weights.min_scale), 1.0)
     ratio = max(cor.tgt.cum_length[-1], 1.0) / max(cor.src.cum_length[-1], 1.0)
     # two skips (a 1-0 and a 0-1) cost what a 1-1 match costs `skip` of the way from a correct one to an
-    # unrelated pair (cost 1): neither free nor forbidden, on the document's own scale; one skip no more than the
-    # `skip_quantile` of the best-match costs (a close translation leaves out a sentence rather than merge it);
-    # and always at least three quarters of a correct match, so that a translation that shares nothing with the
-    # target still aligns by length
+    # unrelated pair (cost 1): neither free nor forbidden, on the document's own scale; one skip no more than
+    # `skip_cap` correct matches (a close translation leaves out a sentence rather than merge it, yet still pairs
+    # its weakest sentences); and always at least three quarters of a correct match, so that a translation that
+    # shares nothing with the target still aligns by length
     skip = (scale + weights.skip * (1.0 - scale)) / 2
-    skip = max(min(skip, float(np.quantile(best, weights.skip_quantile))), 0.75 * scale)
+    skip = max(min(skip, weights.skip_cap * scale), 0.75 * scale)
     costs = Costs(extra=weights.extra * scale, delete=skip, insert=skip,
                   length=weights.length, ratio=ratio, variance=weights.variance,
                   size_power=weights.size_power)
@@ -199,10 +203,9 @@ def _reversed(cor: Corridor, max_group: int) -> Corridor:
 
 
 def _posteriors(cor: Corridor, costs: Costs, temperature: float, forward: list[np.ndarray],
-                path: list[tuple[int, int, int, int]]) -> list[float]:
+                backward: list[np.ndarray], path: list[tuple[int, int, int, int]]) -> list[float]:
     """P(bead | document) for each bead of `path` under exp(−cost / temperature) over all alignments, given the
-    forward soft minima."""
-    backward = search(_reversed(cor, MAX_GROUP), costs, BEAD_TYPES, temperature)[2]
+    forward soft minima and the backward ones (those of the reversed corridor)."""
     n, m = cor.src.n, cor.tgt.n
     total = forward[n][m - cor.lo[n]]
     out = []
@@ -228,6 +231,8 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
         raise ValueError(f"the translation has {len(translation)} lines for {len(source)} source sentences")
     if search_mode not in ("auto", "full", "fast"):
         raise ValueError(f"unknown search_mode '{search_mode}'; available: auto, fast, full")
+    if weights.decode not in ("mea", "best"):
+        raise ValueError(f"unknown decode '{weights.decode}'; available: best, mea")
     if not source or not target:
         return [Bead((i,), (), 0.0) for i in range(len(source))] + [Bead((), (j,), 0.0) for j in range(len(target))]
     mt_bags = [terms(t, weights.stem, weights.ngram) for t in translation]
@@ -242,9 +247,19 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
     cor = _corridor(src, tgt, full, MAX_GROUP, fast=search_mode == "fast")
     costs, scale = document_costs(cor, weights)
     temperature = weights.temperature * scale
-    rows, backs, forward = search(cor, costs, BEAD_TYPES, temperature)
+    back_cor = _reversed(cor, MAX_GROUP)
+    backward = search(back_cor, costs, BEAD_TYPES, temperature)[2]
+    gain = None
+    if weights.decode == "mea":
+        n = src.n
+
+        def to_end(i: int, j: np.ndarray) -> np.ndarray:  # the backward soft minima at cells (i, j)
+            return backward[n - i][cor.hi[i] - j]
+
+        gain = Gain(to_end, float(backward[n][cor.hi[0]]), temperature, weights.gamma)
+    rows, backs, forward = search(cor, costs, BEAD_TYPES, temperature, gain)
     path = trace(cor, BEAD_TYPES, rows, backs)
-    confidence = _posteriors(cor, costs, temperature, forward, path)
+    confidence = _posteriors(cor, costs, temperature, forward, backward, path)
     return [Bead(tuple(range(i0, i1)), tuple(range(j0, j1)), round(p, 4))
             for (i0, j0, i1, j1), p in zip(path, confidence)]
 

@@ -9,7 +9,7 @@ exactly from prefix sums. Rows of the corridor are processed with numpy, one vec
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,11 +211,26 @@ def _relax(rows: list[np.ndarray], cor: Corridor, i: int, j: np.ndarray, bead: n
     return out.reshape((top + 1) ** 2, len(j))
 
 
+@dataclass(frozen=True)
+class Gain:
+    """For a search that maximises the expected number of right beads: the soft minima of the paths from each
+    cell to the last one (`after(i, j)`, cells of this search), their total and the temperature, and a price
+    `gamma` per bead (a bead is worth its posterior probability minus `gamma`)."""
+
+    after: Callable[[int, np.ndarray], np.ndarray]
+    total: float
+    temperature: float
+    gamma: float = 0.0
+
+
 def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
-           temperature: float | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+           temperature: float | None = None,
+           gain: Gain | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Row by row over the corridor: the least total cost to each cell and the bead shape (n * (top + 1) + m;
     -1 at the origin) that reaches it; with a `temperature`, also -T·log of the sum of exp(-cost/T) over all
-    paths to each cell (the soft minimum), from the same bead costs."""
+    paths to each cell (the soft minimum), from the same bead costs. With a `gain` (and a temperature), the
+    first two are instead the least total of (gamma − posterior) over the beads of a path and its shapes: the
+    path with the most expected right beads (maximum expected accuracy decoding)."""
     allowed = shape_table(bead_types)
     rows: list[np.ndarray] = []
     backs: list[np.ndarray] = []
@@ -226,6 +241,8 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
             value = np.where(j == 0, 0.0, INF)
             back = np.full(len(j), -1)
             soft = value.copy()
+            if gain is not None:
+                base = gain.after(i, j) - gain.total
         else:
             bead = bead_costs(cor, costs, allowed, i, j)
             bead[1, 0] = costs.delete if allowed[1, 0] else INF
@@ -239,6 +256,31 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
                 with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
                     soft = safe - temperature * np.log(np.exp(-(stack - safe) / temperature).sum(axis=0))
                 soft = np.where(np.isfinite(low), soft, INF)
+                if gain is not None:
+                    base = gain.after(i, j) - gain.total
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        post = np.exp(np.minimum(-(stack + base) / gain.temperature, 0.0))
+                    worth = np.where(np.isfinite(stack), gain.gamma - post, INF)
+                    stack = _relax(rows, cor, i, j, np.zeros_like(bead)) + worth
+                    back = stack.argmin(axis=0)
+                    value = stack[back, np.arange(len(j))]
+        if gain is not None and allowed[0, 1]:
+            # a 0-1 bead into column k from k - 1: gamma − its posterior, accumulated along the row
+            soft_row = -temperature * np.logaddexp.accumulate(-(soft - np.arange(len(j)) * costs.insert) /
+                                                              temperature) + np.arange(len(j)) * costs.insert
+            with np.errstate(invalid="ignore", over="ignore"):
+                post = np.exp(np.minimum(-(soft_row[:-1] + costs.insert + base[1:]) / gain.temperature, 0.0))
+            steps = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(soft_row[:-1]), gain.gamma - post, 0.0))])
+            with np.errstate(invalid="ignore"):
+                g = value - steps
+                cm = np.minimum.accumulate(g)
+                from_left = cm < g - 1e-12
+            value = np.where(from_left, cm + steps, value)
+            back = np.where(from_left, 1, back)
+            rows.append(value)
+            backs.append(back)
+            soft_rows.append(soft_row)
+            continue
         if allowed[0, 1]:
             steps = np.arange(len(j)) * costs.insert
             g = value - steps
