@@ -251,12 +251,12 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
     backward = search(back_cor, costs, BEAD_TYPES, temperature)[2]
     gain = None
     if weights.decode == "mea":
-        n = src.n
+        n_src = src.n
 
         def to_end(i: int, j: np.ndarray) -> np.ndarray:  # the backward soft minima at cells (i, j)
-            return backward[n - i][cor.hi[i] - j]
+            return backward[n_src - i][cor.hi[i] - j]
 
-        gain = Gain(to_end, float(backward[n][cor.hi[0]]), temperature, weights.gamma)
+        gain = Gain(to_end, float(backward[n_src][cor.hi[0]]), temperature, weights.gamma)
     rows, backs, forward = search(cor, costs, BEAD_TYPES, temperature, gain)
     path = trace(cor, BEAD_TYPES, rows, backs)
     confidence = _posteriors(cor, costs, temperature, forward, backward, path)

@@ -264,7 +264,7 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
                     stack = _relax(rows, cor, i, j, np.zeros_like(bead)) + worth
                     back = stack.argmin(axis=0)
                     value = stack[back, np.arange(len(j))]
-        if gain is not None and allowed[0, 1]:
+        if gain is not None and temperature is not None and allowed[0, 1]:
             # a 0-1 bead into column k from k - 1: gamma − its posterior, accumulated along the row
             soft_row = -temperature * np.logaddexp.accumulate(-(soft - np.arange(len(j)) * costs.insert) /
                                                               temperature) + np.arange(len(j)) * costs.insert
