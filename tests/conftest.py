@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,17 @@ def nllb_config(tiny_nllb: Path, tmp_path: Path) -> Path:
     return write_config(tmp_path / "tiny-nllb.yaml", name="tiny-nllb", model=str(tiny_nllb), beam_size=2,
                         max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
                         output_dir=str(tmp_path / "outputs"))
+
+
+def run_twice_at_once(command: list[str], root: Path) -> list[tuple[int, str, str]]:
+    """Start the same `mt` command twice at once; both must end well: in turn, or one refused in one line because
+    the other holds the run folder's lock. Returns (returncode, stdout, stderr) of each."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    procs = [subprocess.Popen([sys.executable, "-m", "mt.cli", *command], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    assert sorted(rc for rc, _, _ in results) in ([0, 0], [0, 2])  # both in turn, or one refused
+    for rc, _, err in results:
+        if rc == 2:
+            assert err.count("\n") == 1 and "is in use by another mt run (process " in err
+    return results

@@ -15,7 +15,7 @@ from mt.config import load_config
 from mt.rundir import run_dir_for
 from mt.sources import open_source
 from mt.writers import atomic_lines, temp_name
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_twice_at_once
 
 A = "نفى المتحدث باسم الخارجية الروسية الأنباء. وقال إن موسكو لن تتدخل.\n"
 B = "وأضاف أن الاجتماع سيعقد في 26 تشرين الثاني في جنيف.\n"
@@ -104,15 +104,7 @@ def test_a_locked_folder_is_refused_at_once_naming_the_holder(tmp_path: Path, ma
 def test_two_concurrent_runs_give_one_clean_run(tmp_path: Path, marian_config: Path) -> None:
     text = tmp_path / "a.txt"
     text.write_text(A * 40, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "mt.cli", "translate", "--config", str(marian_config), "--input", str(text)]
-    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for _ in range(2)]
-    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
-    assert sorted(rc for rc, _, _ in results) in ([0, 0], [0, 2])  # both in turn, or one refused
-    for rc, _, err in results:
-        if rc == 2:
-            assert err.count("\n") == 1 and "is in use by another mt run (process " in err
+    results = run_twice_at_once(["translate", "--config", str(marian_config), "--input", str(text)], ROOT)
     run_dir = Path(next(out for rc, out, _ in results if rc == 0).strip())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["counts"]["pairs"] == len(read_jsonl(run_dir / "pairs.jsonl")) == 80

@@ -13,7 +13,7 @@ from mt.cli import main
 from mt.config import load_config
 from mt.pipeline import translate
 from mt.score import dual_xent
-from tests.conftest import SEED_ARTICLE, write_config
+from tests.conftest import ROOT, SEED_ARTICLE, run_twice_at_once, write_config
 
 AR = ["نفى المتحدث باسم وزارة الخارجية الروسية صحة ما أشيع.", "وقال لوكاشيفيتش للصحفيين في موسكو.", ""]
 EN = ["The Foreign Ministry spokesman denied the reports.", "Lukashevich told reporters in Moscow.", "Yes."]
@@ -297,25 +297,11 @@ def test_score_refuses_a_locked_folder_at_once_naming_the_holder(tmp_path: Path,
 
 @pytest.mark.slow
 def test_two_concurrent_scores_give_one_clean_folder(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     src, tgt = tmp_path / "big.ar.txt", tmp_path / "big.en.txt"
     src.write_text("\n".join(AR[:2] * 3000) + "\n", encoding="utf-8")
     tgt.write_text("\n".join(EN[:2] * 3000) + "\n", encoding="utf-8")
-    command = [sys.executable, "-m", "mt.cli", "score", "--source", str(src), "--target", str(tgt), "--output",
-               str(tmp_path / "scores")]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for _ in range(2)]
-    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
-    assert sorted(rc for rc, _, _ in results) in ([0, 0], [0, 2])  # both in turn, or one refused
-    for rc, _, err in results:
-        if rc == 2:
-            assert err.count("\n") == 1 and "is in use by another mt run (process " in err
+    run_twice_at_once(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path / "scores")],
+                      ROOT)
     rows = _rows(tmp_path / "scores")
     assert len(rows) == 6000 and [r["ar"] for r in rows[:2]] == AR[:2]
     assert not list((tmp_path / "scores").glob("*.tmp"))
