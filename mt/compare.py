@@ -20,6 +20,7 @@ from sacrebleu.metrics import CHRF
 from sacrebleu.significance import PairedTest
 
 from mt.align import align
+from mt.backends import resolve_backend
 from mt.config import Config, load_config, read_yaml
 from mt.errors import ConfigError, InputError, MtError
 from mt.io import read_text
@@ -134,7 +135,7 @@ def compare(config_paths: list[str], input_path: str | Path, reference: str | Pa
     paths, file_name = expand_configs(config_paths)
     if not paths:
         raise ConfigError("mt compare needs at least one config")
-    configs = [load_config(p) for p in paths]
+    configs = [resolve_backend(load_config(p)) for p in paths]  # named as `mt translate` names their runs
     names = [c.name for c in configs]
     if len(set(names)) != len(names):
         raise ConfigError(f"two configs have the same name ({', '.join(names)}); each system needs its own")

@@ -32,6 +32,7 @@ from mt.errors import InputError
 from mt.io import read_text
 from mt.lexicon import CorpusLexicon
 from mt.normalize import normalize_for_model
+from mt.pipeline import filter_pairs
 from mt.quality import assess, round_scores, text_length
 from mt.records import Pair
 from mt.rundir import claim_folder
@@ -234,10 +235,7 @@ def output_dir(base: Path, identity: dict[str, Any]) -> Path:
 
 def write_scores(out: Path, pairs: list[Pair], min_quality: float | None, manifest: dict[str, Any]) -> Path:
     """Write the folder: every file as in a run."""
-    kept = [p for p in pairs if min_quality is None or (p.quality or 0.0) >= min_quality]
-    rejected = [p for p in pairs if p not in kept] if min_quality is not None else []
-    for pair in rejected:
-        pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}")
+    kept, rejected = filter_pairs(pairs, min_quality)
     write_jsonl(out / "pairs.jsonl", kept)
     write_tsv(out / "pairs.tsv", kept)
     write_moses(out, lambda: kept)

@@ -53,6 +53,7 @@ class MarianSpm:
         self.separate = bool(settings.get("separate_vocabs"))
         target_vocab = folder / "target_vocab.json"
         decoder_vocab = json.loads(target_vocab.read_text(encoding="utf-8")) if self.separate else self.vocab
+        self.target_vocab: dict[str, int] = decoder_vocab
         self.id_to_token = {i: t for t, i in decoder_vocab.items()}
         self.unk = _token(settings.get("unk_token")) or "<unk>"
         self.eos = _token(settings.get("eos_token")) or "</s>"
@@ -85,7 +86,7 @@ class MarianSpm:
     def target_tokens(self, text: str) -> list[str]:
         """A target-side text's tokens without special tokens, as `tokenizer(text_target=...)` gives them: the
         target SentencePiece model and (with `separate_vocabs`) the target vocabulary."""
-        vocab = {t: i for i, t in self.id_to_token.items()}
+        vocab = self.target_vocab
         out: list[str] = []
         for part, special in _split_special(text, self.special):
             out += [part] if special else [p if p in vocab else self.unk
