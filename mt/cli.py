@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import signal
@@ -119,6 +120,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         from mt.engine_ray import translate_ray
 
+        if args.gpus_per_worker and config.device == "auto":  # the workers' GPUs, not the driver's, decide
+            config = dataclasses.replace(config, device="cuda")
         run_dir = translate_ray(resolve_backend(config), source, config_path=args.config, overwrite=args.overwrite,
                                 address=args.ray_address, num_workers=args.num_workers,
                                 gpus_per_worker=args.gpus_per_worker, reference=args.reference)
