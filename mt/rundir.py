@@ -69,7 +69,6 @@ class RunFolder:
         if self._fd is not None:
             os.close(self._fd)  # closing the descriptor drops the flock
             self._fd = None
-            _HELD.pop(self.lock_path, None)
 
     def __enter__(self) -> Path:
         return self.path
@@ -89,17 +88,11 @@ class RunFolder:
             pass
 
 
-_HELD: dict[Path, RunFolder] = {}  # locks this process holds, by lock file
-
-
 def lock_run(run_dir: Path) -> RunFolder:
     """Take the exclusive lock of `run_dir` now, or fail at once naming the process that holds it."""
     import fcntl
 
     lock_path = run_dir / LOCK_FILE
-    earlier = _HELD.get(lock_path.resolve())
-    if earlier is not None:  # a run of this process that ended without releasing (an exception): runs are sequential
-        earlier.release()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -114,9 +107,7 @@ def lock_run(run_dir: Path) -> RunFolder:
                       "finish or stop it") from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    folder = RunFolder(run_dir, lock_path.resolve(), fd)
-    _HELD[folder.lock_path] = folder
-    return folder
+    return RunFolder(run_dir, lock_path.resolve(), fd)
 
 
 def claim_run_dir(config: Config, source: Source, overwrite: bool = False) -> RunFolder:

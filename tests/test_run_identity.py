@@ -184,3 +184,14 @@ def test_a_shard_of_an_input_changed_since_the_crash_is_redone(tmp_path: Path, m
     assert translate(config, corpus) == run_dir
     assert [p["ar"] for p in read_jsonl(run_dir / "pairs.jsonl")] == [
         "قال المتحدث إن الاجتماع انتهى.", B.strip()]
+
+
+def test_a_second_run_in_the_same_process_cannot_take_a_held_folder(tmp_path: Path) -> None:
+    from mt.errors import MtError
+    from mt.rundir import lock_run
+
+    held = lock_run(tmp_path / "run")
+    with pytest.raises(MtError, match=rf"is in use by another mt run \(process {os.getpid()}\)"):
+        lock_run(tmp_path / "run")  # e.g. two threads of one notebook running the same config on the same input
+    held.release()
+    lock_run(tmp_path / "run").release()  # free again once released
