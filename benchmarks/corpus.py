@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,15 +30,19 @@ SENTENCES = [
 ]
 
 
-def corpus(n: int) -> Path:
-    path = WORK / f"docs-{n}.jsonl"
+def write_corpus(name: str, n: int, text_of: Callable[[int], str]) -> Path:
+    """`WORK/name-n.jsonl`: n documents `{"id": "dK", "text": text_of(K)}` (written once, then reused)."""
+    path = WORK / f"{name}-{n}.jsonl"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
             for k in range(n):
-                text = f"({k}) {SENTENCES[k % 4]} {SENTENCES[(k + 1) % 4]}"
-                fh.write(json.dumps({"id": f"d{k}", "text": text}, ensure_ascii=False) + "\n")
+                fh.write(json.dumps({"id": f"d{k}", "text": text_of(k)}, ensure_ascii=False) + "\n")
     return path
+
+
+def corpus(n: int) -> Path:
+    return write_corpus("docs", n, lambda k: f"({k}) {SENTENCES[k % 4]} {SENTENCES[(k + 1) % 4]}")
 
 
 # A model big enough that translation, not Ray's bookkeeping, dominates (the tiny test model is too cheap).
@@ -84,13 +89,7 @@ def run(cfg: Path, source: Path, *extra: str) -> dict:
 
 def short_corpus(n: int) -> Path:
     """n documents of one short sentence each (numbered, so no two are equal)."""
-    path = WORK / f"short-{n}.jsonl"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
-            for k in range(n):
-                fh.write(json.dumps({"id": f"d{k}", "text": f"({k}) {SHORT[k % 4]}"}, ensure_ascii=False) + "\n")
-    return path
+    return write_corpus("short", n, lambda k: f"({k}) {SHORT[k % 4]}")
 
 
 SHORT = ["نفى المتحدث الأنباء.", "وقال إن موسكو لن تتدخل.", "وأضاف أن الاجتماع سيعقد.", "وذكرت وكالة أنباء تركية."]

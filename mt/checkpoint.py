@@ -57,17 +57,21 @@ class Checkpoint:
                                         f"({marks})", part).fetchall()
         return {source: Hypothesis(text, score, n_tokens) for source, text, score, n_tokens in rows}
 
-    def count_earlier(self, sources: Sequence[str]) -> int:
-        """How many of the distinct `sources` have a translation stored by an earlier run and not redone since:
-        the translations a resumed run reused. Duplicates translated earlier in this run do not count."""
+    def earlier(self, sources: Sequence[str]) -> set[str]:
+        """Those of `sources` whose translation was stored by an earlier run and not redone since: the
+        translations a resumed run reused. Duplicates translated earlier in this run are not among them."""
         distinct = list(dict.fromkeys(sources))
-        found = 0
+        found: set[str] = set()
         for k in range(0, len(distinct), 500):
             part = distinct[k : k + 500]
             marks = ",".join("?" * len(part))
-            found += self.db.execute(f"SELECT COUNT(*) FROM translations WHERE run < ? AND source IN ({marks})",
-                                     [self.run, *part]).fetchone()[0]
-        return int(found)
+            found.update(row[0] for row in self.db.execute(
+                f"SELECT source FROM translations WHERE run < ? AND source IN ({marks})", [self.run, *part]))
+        return found
+
+    def count_earlier(self, sources: Sequence[str]) -> int:
+        """How many of the distinct `sources` an earlier run translated (see `earlier`)."""
+        return len(self.earlier(sources))
 
     def save(self, sources: Sequence[str], hyps: Iterable[Hypothesis]) -> None:
         """Store one batch in one transaction; failed hypotheses are not stored, so a rerun retries them."""

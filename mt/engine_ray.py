@@ -27,7 +27,7 @@ from typing import Any
 
 from mt.config import Config
 from mt.errors import InputError, MtError
-from mt.manifest import RunStats, build_manifest
+from mt.manifest import RunStats, build_manifest, text_sha256
 from mt.records import Document, Segment, pair_from_dict
 from mt.runwriter import RunWriter
 from mt.sources import Source
@@ -152,7 +152,7 @@ def segment_rows(row: dict[str, Any], config: Config, source: Source) -> list[di
     doc_id, text, where, problem = document_of(row, source)
     units = [] if problem else segment_document(Document(doc_id or "?", text, where), config)
     meta = json.dumps({"id": doc_id, "where": where, "chars": len(text), "problem": problem,
-                       "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "segments": len(units)},
+                       "sha256": text_sha256(text), "segments": len(units)},
                       ensure_ascii=False)
     empty = {"doc": meta, "index": -1, "text": "", "start": 0, "end": 0, "flags": "[]", "notes": "[]"}
     return [{"doc": meta if k == 0 else "", "index": u.index, "text": u.segment.text, "start": u.segment.start,
@@ -213,6 +213,7 @@ class TranslateActor:
         hyps = translate_all(texts, self.translator.translate_batch, self.translator.count_tokens,
                              self.config.max_batch_tokens, done=done, on_batch=checkpoint.save)
         pairs = make_pairs(units, hyps, self.translator.model_id)
+        earlier = checkpoint.earlier(texts)  # one query per batch, not one per pair
         out: list[dict[str, Any]] = []
         pos, n, seen = 0, 0, set[str]()
         for k in range(len(batch["index"])):
@@ -226,7 +227,7 @@ class TranslateActor:
                 record = pair.to_dict()
                 record["_inputs"], record["_tokens"] = len(pieces), sum(h.n_tokens for h in parts)
                 record["_unique"] = len(set(pieces) - seen)  # distinct in this batch, as the actor sees it
-                record["_resumed"] = checkpoint.count_earlier(pieces) if pieces else 0  # from earlier runs
+                record["_resumed"] = len(set(pieces) & earlier)  # from earlier runs
                 seen.update(pieces)
             doc = str(batch["doc"][k])
             worker = {**self.info, "translated": len(set(texts) - set(done)), "started": started} if k == 0 else None

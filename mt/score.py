@@ -31,6 +31,7 @@ from mt.config import Config, QualityConfig, load_config
 from mt.errors import InputError
 from mt.io import read_text
 from mt.lexicon import CorpusLexicon
+from mt.manifest import text_sha256
 from mt.normalize import normalize_for_model
 from mt.pipeline import filter_pairs
 from mt.quality import assess, round_scores, text_length
@@ -190,7 +191,7 @@ def pairs_from_files(source: Path, target: Path) -> tuple[list[Pair], list[str]]
     doc_id = source.with_suffix("").name
     pairs = [Pair(id=f"{doc_id}:{k}", doc_id=doc_id, index=k, ar=a, en=e, start=start, end=end, score=None)
              for k, ((a, start, end), (e, _, _)) in enumerate(zip(src, tgt))]
-    return pairs, [_sha256(src_text), _sha256(tgt_text)]
+    return pairs, [text_sha256(src_text), text_sha256(tgt_text)]
 
 
 def pairs_from_run(run_dir: Path) -> tuple[list[Pair], list[str]]:
@@ -211,11 +212,7 @@ def pairs_from_run(run_dir: Path) -> tuple[list[Pair], list[str]]:
         raise InputError(f"run '{run_dir}' has no reference sentences; make it with mt translate --reference")
     if skipped:
         log.warning("%d pair(s) of %s have no reference sentence and are not scored", skipped, run_dir)
-    return pairs, [_sha256(text)]
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return pairs, [text_sha256(text)]
 
 
 def score_identity(inputs: dict[str, str], quality: QualityConfig, min_quality: float | None,
