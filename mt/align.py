@@ -4,10 +4,12 @@ Each sentence of the machine translation and of the English text becomes a TF-ID
 numbers (the source's numbers, Arabic-Indic digits normalised, join its translation's bag). A bead of n source and
 m target sentences is scored as a whole: the cosine between the two summed bags. Its cost is `1 − cosine`, plus a
 length term against the document's own translation/target length ratio, plus a price for every sentence beyond the
-first on each side; 1-0 and 0-1 beads have their own price. The prices are not absolute: they are multiples of the
-cost of an average correct match in *this* document (estimated from the best 1-1 match of each sentence), so a free
-translation, whose right matches share few words, is priced on its own scale. A long document is first aligned in
-blocks of sentences, then sentence by sentence in a corridor around that path (time and memory linear in length).
+first on each side; 1-0 and 0-1 beads have their own price; a bead boundary right after a sentence that goes on
+(ends in a clause mark) on one side but not on the other has one too. The prices are not absolute: they are
+multiples of the cost of an average correct match in *this* document (estimated from the best 1-1 match of each
+sentence), so a free translation, whose right matches share few words, is priced on its own scale. A long document
+is first aligned in blocks of sentences, then sentence by sentence in a corridor around that path (time and memory
+linear in length).
 Each bead's score is its posterior probability over all alignments (a soft-minimum forward-backward pass), so it
 can be used to filter pairs; the path returned is the one with the most expected right beads (the sum of its beads'
 posteriors less a price per bead), not the least-cost one. Needs numpy only: no torch.
@@ -43,6 +45,7 @@ COARSE_TYPES = ((1, 1), (1, 0), (0, 1), (1, 2), (2, 1))
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _NUMBER = re.compile(r"\d+(?:[.,٫]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+")
+_CLAUSE_END = frozenset(",;:،؛")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class AlignWeights:
     extra: float = 0.33  # per sentence beyond 1-1 in a bead
     skip: float = 3.0  # a 1-0 or 0-1 bead (see `document_costs`)
     skip_cap: float = 1.2  # ... but no dearer than this multiple of the average correct-match cost
+    open_end: float = 0.2  # a bead boundary after a sentence that ends in a clause mark (, ; :) on one side only
     min_scale: float = 0.3  # the scale of the prices never drops below this (near-verbatim translations)
     length: float = 0.2  # weight of the squared length deviation (Gale–Church's delta²/2)
     variance: float = 6.8  # Gale–Church's variance of target length per source character
@@ -120,6 +124,16 @@ def weighted_bags(mt_bags: Sequence[Counter[str]], tgt_bags: Sequence[Counter[st
         return out
 
     return [weigh(b) for b in mt_bags], [weigh(b) for b in tgt_bags]
+
+
+def open_ends(sentences: Sequence[str]) -> np.ndarray:
+    """1.0 at boundary k (between sentence k − 1 and k, 0 < k < n) when sentence k − 1 ends in a clause mark
+    (, ; : ، ؛): a sentence that goes on in the next one. 0 at the document's two ends."""
+    out = np.zeros(len(sentences) + 1)
+    for k, s in enumerate(sentences[:-1], start=1):
+        s = s.rstrip()
+        out[k] = float(bool(s) and s[-1] in _CLAUSE_END)
+    return out
 
 
 def _lengths(sentences: Sequence[str]) -> list[int]:
@@ -215,8 +229,11 @@ def _posteriors(cor: Corridor, costs: Costs, temperature: float, forward: list[n
             c = costs.insert if di == 0 else costs.delete
         else:
             c = float(bead_costs(cor, costs, _ALLOWED, i1, np.array([j1]))[di, dj, 0])
+        edge = float(np.sum(costs.cell(i1, np.array([j1]))))  # the boundary at the bead's end
         before = forward[i0][j0 - cor.lo[i0]]
-        after = backward[n - i1][(m - j1) - (m - cor.hi[i1])]
+        # the backward soft minimum from (i1, j1) has paid that boundary already
+        after = backward[n - i1][(m - j1) - (m - cor.hi[i1])] - edge
+        c += edge
         out.append(math.exp(min(0.0, -(before + c + after - total) / temperature)))
     return out
 
@@ -246,15 +263,20 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
     full = replace(weights, full_cells=10**18) if search_mode == "full" else weights
     cor = _corridor(src, tgt, full, MAX_GROUP, fast=search_mode == "fast")
     costs, scale = document_costs(cor, weights)
+    if weights.open_end:
+        # a boundary where one side's sentence goes on and the other's ends is unlikely; both going on (a list
+        # translated item by item) is not
+        price = weights.open_end * scale
+        costs = replace(costs, row_price=price * open_ends(translation), col_price=price * open_ends(target))
     temperature = weights.temperature * scale
     back_cor = _reversed(cor, MAX_GROUP)
-    backward = search(back_cor, costs, BEAD_TYPES, temperature)[2]
+    backward = search(back_cor, costs.reversed(), BEAD_TYPES, temperature)[2]
     gain = None
     if weights.decode == "mea":
         n_src = src.n
 
-        def to_end(i: int, j: np.ndarray) -> np.ndarray:  # the backward soft minima at cells (i, j)
-            return backward[n_src - i][cor.hi[i] - j]
+        def to_end(i: int, j: np.ndarray) -> np.ndarray:  # the backward soft minima at cells (i, j), less
+            return backward[n_src - i][cor.hi[i] - j] - costs.cell(i, j)  # the boundary there (paid on arrival)
 
         gain = Gain(to_end, float(backward[n_src][cor.hi[0]]), temperature, weights.gamma)
     rows, backs, forward = search(cor, costs, BEAD_TYPES, temperature, gain)

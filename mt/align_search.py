@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,7 +22,8 @@ _ROW_BLOCK = 128
 @dataclass(frozen=True)
 class Costs:
     """The prices of one search: per unit beyond the first on each side, for a 1-0 and a 0-1 bead, the weight
-    of the squared length deviation, and the document's target/source length ratio and length variance."""
+    of the squared length deviation, and the document's target/source length ratio and length variance; with
+    `row_price` and `col_price` (one per cell row and column), a price for every bead boundary the path makes."""
 
     extra: float
     delete: float
@@ -31,6 +32,21 @@ class Costs:
     ratio: float
     variance: float
     size_power: float = 1.0
+    row_price: np.ndarray | None = None  # a path through cell (i, j) pays |row_price[i] − col_price[j]|
+    col_price: np.ndarray | None = None
+
+    def cell(self, i: int, j: np.ndarray) -> np.ndarray | float:
+        """The price of a bead boundary at cells (i, j) of row i: |row_price[i] − col_price[j]| (0 without
+        prices)."""
+        if self.row_price is None or self.col_price is None:
+            return 0.0
+        return np.abs(self.row_price[i] - self.col_price[j])
+
+    def reversed(self) -> Costs:
+        """The same prices for the reversed document (see `Units.flipped`)."""
+        if self.row_price is None or self.col_price is None:
+            return self
+        return replace(self, row_price=self.row_price[::-1], col_price=self.col_price[::-1])
 
 
 class Units:
@@ -223,6 +239,14 @@ class Gain:
     gamma: float = 0.0
 
 
+def _insert_steps(costs: Costs, i: int, j: np.ndarray) -> np.ndarray:
+    """steps[k] - steps[h]: the price of the 0-1 beads from column j[h] to column j[k] of row i."""
+    if costs.row_price is None or not len(j):
+        return np.arange(len(j)) * costs.insert
+    step = costs.insert + costs.cell(i, j[1:])
+    return np.concatenate([[0.0], np.cumsum(step)])
+
+
 def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
            temperature: float | None = None,
            gain: Gain | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -246,6 +270,7 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
         else:
             bead = bead_costs(cor, costs, allowed, i, j)
             bead[1, 0] = costs.delete if allowed[1, 0] else INF
+            bead = bead + costs.cell(i, j)
             stack = _relax(rows, cor, i, j, bead)
             back = stack.argmin(axis=0)
             value = stack[back, np.arange(len(j))]
@@ -266,10 +291,10 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
                     value = stack[back, np.arange(len(j))]
         if gain is not None and temperature is not None and allowed[0, 1]:
             # a 0-1 bead into column k from k - 1: gamma − its posterior, accumulated along the row
-            soft_row = -temperature * np.logaddexp.accumulate(-(soft - np.arange(len(j)) * costs.insert) /
-                                                              temperature) + np.arange(len(j)) * costs.insert
+            steps = _insert_steps(costs, i, j)
+            soft_row = -temperature * np.logaddexp.accumulate(-(soft - steps) / temperature) + steps
             with np.errstate(invalid="ignore", over="ignore"):
-                post = np.exp(np.minimum(-(soft_row[:-1] + costs.insert + base[1:]) / gain.temperature, 0.0))
+                post = np.exp(np.minimum(-(soft_row[:-1] + np.diff(steps) + base[1:]) / gain.temperature, 0.0))
             steps = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(soft_row[:-1]), gain.gamma - post, 0.0))])
             with np.errstate(invalid="ignore"):
                 g = value - steps
@@ -282,7 +307,7 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
             soft_rows.append(soft_row)
             continue
         if allowed[0, 1]:
-            steps = np.arange(len(j)) * costs.insert
+            steps = _insert_steps(costs, i, j)
             g = value - steps
             cm = np.minimum.accumulate(g)
             from_left = cm < g - 1e-12

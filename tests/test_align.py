@@ -18,12 +18,13 @@ from mt.align import (
     align,
     document_costs,
     numbers,
+    open_ends,
     parse_ladder,
     terms,
     weighted_bags,
 )
 from mt.align_score import count, lax_f1, strict_f1
-from mt.align_search import Corridor, Units, bead_costs
+from mt.align_search import Corridor, Costs, Units, bead_costs
 from mt.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,6 +156,40 @@ def test_the_length_term_prefers_the_documents_own_ratio() -> None:
     assert 0 <= near < far
 
 
+def test_a_sentence_that_ends_in_a_clause_mark_goes_on() -> None:
+    lines = ["قال الوزير ما يلي:", "ستبدأ المحادثات غدا،", "في جنيف؛", "ثم يعود الوفد.", "He said:", "Done",
+             "Really?", "the end;"]
+    # boundary k lies between sentence k − 1 and k; the document's two ends are never open
+    assert open_ends(lines).tolist() == [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    assert open_ends([]).tolist() == [0.0]
+
+
+def test_a_boundary_is_priced_only_where_one_side_goes_on_and_the_other_ends() -> None:
+    costs = Costs(extra=0.1, delete=0.5, insert=0.5, length=0.2, ratio=1.0, variance=6.8,
+                  row_price=np.array([0.0, 0.2, 0.0, 0.0]), col_price=np.array([0.0, 0.2, 0.0]))
+    # row 1 goes on: free against column 1 (both go on: a list translated item by item), priced elsewhere
+    assert costs.cell(1, np.array([0, 1, 2])).tolist() == [0.2, 0.0, 0.2]
+    assert costs.cell(2, np.array([0, 1, 2])).tolist() == [0.0, 0.2, 0.0]
+    back = costs.reversed()  # cell (i, j) of the reversed document is cell (3 − i, 2 − j)
+    assert back.cell(2, np.array([0, 1, 2])).tolist() == [0.2, 0.0, 0.2]
+    assert Costs(extra=0.1, delete=0.5, insert=0.5, length=0.2, ratio=1.0, variance=6.8).cell(1, np.arange(3)) == 0.0
+
+
+def test_an_english_sentence_cut_at_a_semicolon_is_kept_with_its_other_half() -> None:
+    ar = ["قال الوزير إن الوفد سيزور ثلاث مدن ويغادر يوم الجمعة.", "ويعود الوفد إلى دمشق يوم الأحد.",
+          "وستبدأ المحادثات بعد ذلك بأسبوع."]
+    mt = ["The minister said that the delegation will visit three cities, leaving on Friday.",
+          "The delegation returns to Damascus on Sunday.", "Talks will begin a week later."]
+    en = ["The minister said the delegation would tour three cities;", "it sets off at the end of the week.",
+          "It will be back in Damascus on Sunday.", "The talks start a week after that."]
+    plain = align(ar, en, mt, AlignWeights(open_end=0.0))
+    cued = align(ar, en, mt)
+    expected = [((0,), (0, 1)), ((1,), (2,)), ((2,), (3,))]
+    assert sides(plain) == sides(cued) == expected
+    # the 1-2 bead keeps the half-sentence after ";" inside it: surer with the price on a boundary after ";"
+    assert cued[0].score > plain[0].score + 0.02
+
+
 def test_numbers_anchor_an_alignment_across_digit_systems() -> None:
     # only the numbers tell these otherwise identical sentences apart; the source has Arabic-Indic digits and
     # the machine translation lost them
@@ -235,7 +270,7 @@ def test_textberg_dev_document() -> None:
         pytest.skip("../shared/data/align-dev is not present")
     read = [(doc / f).read_text(encoding="utf-8").split("\n")[:-1] for f in ("src.txt", "tgt.txt", "mt.txt")]
     gold = parse_ladder((doc / "gold.txt").read_text(encoding="utf-8"))
-    assert count(gold, align(*read)).scores()["f1_strict"] >= 0.895  # 0.900 when the constants were fixed
+    assert count(gold, align(*read)).scores()["f1_strict"] >= 0.9  # 0.905 when the constants were fixed
 
 
 @pytest.mark.parametrize(
