@@ -28,10 +28,10 @@ def keep_freed_memory() -> bool:
 
     glibc serves every block of 32 MB or more with its own mmap and unmaps it when freed; beam search on a
     62k vocabulary allocates several such tensors (beams x vocabulary floats) at every step, so each of them
-    was page-faulted in, and zeroed by the kernel, afresh: two thirds of the int8 CPU time went to page faults
-    on an opus-mt-sized model (benchmarks/speed.py). This serves large blocks from the heap and does not trim
-    it, as `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647` would: the process keeps its peak memory
-    until it exits. It is a process-wide setting; True if it was applied (Linux with glibc only)."""
+    was page-faulted in, and zeroed by the kernel, afresh: about a quarter of the int8 time on an opus-mt-sized
+    model (benchmarks/speed.py). This serves large blocks from the heap and does not trim it, as
+    `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647` would: the process keeps its peak memory until it
+    exits. It is a process-wide setting; True if it was applied (Linux with glibc only)."""
     import ctypes
     import platform
     import sys
