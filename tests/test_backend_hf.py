@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import platform
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,35 @@ def test_int8_is_a_cpu_path(marian_config: Path) -> None:
 
     with pytest.raises(MtError, match="dtype 'int8' .* is a CPU path"):
         load_translator(load_config(marian_config, dtype="int8", device="mps"))
+
+
+def test_the_encoder_runs_once_per_batch(marian_config: Path) -> None:
+    """The search and the rescoring share one encoder pass; the outputs are those of `generate` (above)."""
+    translator = load_translator(load_config(marian_config))
+    calls = []
+    hook = translator.model.get_encoder().register_forward_hook(lambda *_: calls.append(1))
+    try:
+        translator.translate_batch(SENTENCES)
+    finally:
+        hook.remove()
+    assert len(calls) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="glibc's mallopt")
+def test_freed_large_blocks_are_reused_without_page_faults(marian_config: Path) -> None:
+    """Loading the hf backend on a CPU makes malloc keep freed memory: a vocabulary-sized tensor allocated
+    again after being freed costs no fresh page faults (glibc would unmap and fault in every 32 MB+ block)."""
+    import resource
+
+    import torch
+
+    from mt.backends.hf import keep_freed_memory
+
+    load_translator(load_config(marian_config, device="cpu"))
+    assert keep_freed_memory()  # applied, and applying it again is harmless
+    pages = 64 * 2**20 // resource.getpagesize()
+    torch.ones(16 * 2**20).sum()  # 64 MB, freed at once
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    torch.ones(16 * 2**20).sum()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < pages // 10

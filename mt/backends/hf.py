@@ -8,6 +8,7 @@ from typing import Any
 import torch
 import transformers
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, DynamicCache, EncoderDecoderCache
+from transformers.modeling_outputs import BaseModelOutput
 
 from mt.backends import LANGUAGE_CODE_FAMILIES, count_tokens, input_limit, language_id
 from mt.config import Config
@@ -17,6 +18,30 @@ from mt.records import Hypothesis
 
 log = logging.getLogger(__name__)
 
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_KEEP_BYTES = 2**31 - 1  # the largest value mallopt takes (a C int)
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep freed memory for the next allocation instead of handing it back to the kernel.
+
+    glibc serves every block of 32 MB or more with its own mmap and unmaps it when freed; beam search on a
+    62k vocabulary allocates several such tensors (beams x vocabulary floats) at every step, so each of them
+    was page-faulted in, and zeroed by the kernel, afresh: about a quarter of the int8 time on an opus-mt-sized
+    model (benchmarks/speed.py). This serves large blocks from the heap and does not trim it, as
+    `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647` would: the process keeps its peak memory until it
+    exits. It is a process-wide setting; True if it was applied (Linux with glibc only)."""
+    import ctypes
+    import platform
+    import sys
+
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        return False
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is None:
+        return False
+    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES))
 
 
 def pick_device(name: str) -> str:
@@ -87,6 +112,8 @@ class HFTranslator:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MtError(f"model '{config.model}' could not be loaded as a seq2seq model: {first}") from None
         self.model.to(self.device).eval()
+        if self.device == "cpu" and keep_freed_memory():
+            log.debug("glibc malloc keeps freed memory for reuse (large tensors are not unmapped)")
         if config.dtype == "int8":
             self.model = quantize_int8(self.model)
         self.family = self.model.config.model_type
@@ -106,8 +133,11 @@ class HFTranslator:
         if not texts:
             return []
         inputs = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
+        # The encoder runs once, for the search and for rescoring (generate would run it itself, the same way).
+        encoded = self.model.get_encoder()(**inputs, return_dict=True).last_hidden_state
         sequences = self.model.generate(
             **inputs,
+            encoder_outputs=BaseModelOutput(last_hidden_state=encoded),
             num_beams=self.config.beam_size,
             num_return_sequences=1,
             max_new_tokens=self.config.max_new_tokens,
@@ -117,7 +147,7 @@ class HFTranslator:
             if self.config.beam_size > 1 else None,
         )
         lengths = self._output_lengths(sequences)
-        logprobs = self._token_logprobs(inputs, sequences)
+        logprobs = self._token_logprobs(inputs["attention_mask"], encoded, sequences)
         first = 1 if self.forced_bos is not None else 0  # the forced language token is not the model's choice
         hyps = []
         for seq, logp, length in zip(sequences.tolist(), logprobs, lengths):
@@ -137,10 +167,12 @@ class HFTranslator:
             lengths.append(ends[0] + 1 if ends else len(row))
         return lengths
 
-    def _token_logprobs(self, inputs: Any, sequences: torch.Tensor) -> torch.Tensor:
+    def _token_logprobs(self, attention_mask: torch.Tensor, encoded: torch.Tensor,
+                        sequences: torch.Tensor) -> torch.Tensor:
         """log p(y_t | y_<t, x) of each generated token under the model itself, without the search's
         logits processors (which would, e.g., give a forced EOS probability 1)."""
-        logits = self.model(**inputs, decoder_input_ids=sequences[:, :-1]).logits.float()
+        logits = self.model(attention_mask=attention_mask, encoder_outputs=BaseModelOutput(last_hidden_state=encoded),
+                            decoder_input_ids=sequences[:, :-1]).logits.float()
         logp = torch.log_softmax(logits, dim=-1)
         return logp.gather(-1, sequences[:, 1:].unsqueeze(-1)).squeeze(-1).cpu()
 
