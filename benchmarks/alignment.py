@@ -23,11 +23,8 @@ Case = tuple[str, list[str], list[str], list[str], list[Bead]]  # name, source, 
 
 
 def noisy(sentence: str) -> str:
-    """The sentence with every third word dropped, some neighbours swapped and lower-cased; its last word (and so
-    its final punctuation) stays last, as a machine translation ends where its source does."""
-    parts = sentence.split()
-    words = [w for k, w in enumerate(parts) if k % 3 != 2 or k == len(parts) - 1]
-    for k in range(0, len(words) - 2, 4):
+    words = [w for k, w in enumerate(sentence.split()) if k % 3 != 2]
+    for k in range(0, len(words) - 1, 4):
         words[k], words[k + 1] = words[k + 1], words[k]
     return " ".join(words).lower()
 

@@ -41,11 +41,13 @@ def _bead_types(max_one: int = 8, max_two: int = 5) -> tuple[tuple[int, int], ..
 BEAD_TYPES = _bead_types()
 MAX_GROUP = 8
 _ALLOWED = shape_table(BEAD_TYPES)
-COARSE_TYPES = ((1, 1), (1, 0), (0, 1), (1, 2), (2, 1))
+COARSE_TYPES = ((1, 1), (1, 0), (0, 1), (1, 2), (2, 1))  # for blocks of sentences
+DEEP_TYPES = ((1, 1), (1, 2), (2, 1))  # for blocks of blocks: a skip of a whole block of blocks is never cheap
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _NUMBER = re.compile(r"\d+(?:[.,٫]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+")
 _CLAUSE_END = frozenset(",;:،؛")
+_TRAILING = "\"'«»“”‘’\u200e\u200f\u061c\u200c\u200d \t"  # closing quotes and invisible marks after it
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class AlignWeights:
     extra: float = 0.33  # per sentence beyond 1-1 in a bead
     skip: float = 3.0  # a 1-0 or 0-1 bead (see `document_costs`)
     skip_cap: float = 1.2  # ... but no dearer than this multiple of the average correct-match cost
-    open_end: float = 0.2  # a bead boundary after a sentence that ends in a clause mark (, ; :) on one side only
+    open_end: float = 0.2  # a bead boundary after a sentence that ends in a clause mark (, ; : ، ؛) on one side only
     min_scale: float = 0.3  # the scale of the prices never drops below this (near-verbatim translations)
     length: float = 0.2  # weight of the squared length deviation (Gale–Church's delta²/2)
     variance: float = 6.8  # Gale–Church's variance of target length per source character
@@ -73,6 +75,7 @@ class AlignWeights:
     block: int = 8  # sentences per unit of the coarse pass
     margin: int = 20  # the fine corridor: this many sentences either side of the coarse path
     full_cells: int = 300_000  # documents up to this many cells (sentences × sentences) are searched whole
+    coarse_cells: int = 4_000_000  # ... and the coarse pass (blocks × blocks) of a longer one up to this many
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +131,11 @@ def weighted_bags(mt_bags: Sequence[Counter[str]], tgt_bags: Sequence[Counter[st
 
 def open_ends(sentences: Sequence[str]) -> np.ndarray:
     """1.0 at boundary k (between sentence k − 1 and k, 0 < k < n) when sentence k − 1 ends in a clause mark
-    (, ; : ، ؛): a sentence that goes on in the next one. 0 at the document's two ends."""
+    (, ; : ، ؛), closing quotes and invisible marks aside: a sentence that goes on in the next one. 0 at the
+    document's two ends."""
     out = np.zeros(len(sentences) + 1)
     for k, s in enumerate(sentences[:-1], start=1):
-        s = s.rstrip()
+        s = s.rstrip(_TRAILING)
         out[k] = float(bool(s) and s[-1] in _CLAUSE_END)
     return out
 
@@ -185,18 +189,23 @@ def match_costs(src: Units, tgt: Units, weights: AlignWeights, window: int = 40)
     return np.asarray(best) if best else np.full(1, 0.5)
 
 
-def _corridor(src: Units, tgt: Units, weights: AlignWeights, max_group: int, fast: bool) -> Corridor:
-    """The whole matrix for a small document, else a corridor around the path found on blocks of sentences."""
+def _corridor(src: Units, tgt: Units, weights: AlignWeights, max_group: int, fast: bool, depth: int = 0) -> Corridor:
+    """The whole matrix for a small document, else a corridor around the path found on blocks of sentences
+    (`depth` 0), or of blocks of blocks (1, 2 …). The blocks are searched whole up to `weights.coarse_cells` cells
+    (their beads are few and small); a level of blocks of blocks is not allowed to leave a block out: its whole
+    blocks are priced so roughly that runs of skips could take it off the diagonal."""
     k = weights.block
-    if (not fast and src.n * tgt.n <= weights.full_cells) or min(src.n, tgt.n) < 2 * k:
+    limit = weights.full_cells if depth == 0 else max(weights.coarse_cells, weights.full_cells)
+    if (not fast and src.n * tgt.n <= limit) or min(src.n, tgt.n) < 2 * k:
         return Corridor.full(src, tgt, max_group)
     coarse_src, coarse_tgt = src.blocks(k, 2), tgt.blocks(k, 2)
-    coarse = _corridor(coarse_src, coarse_tgt, weights, 2, fast=False)
+    coarse = _corridor(coarse_src, coarse_tgt, weights, 2, fast=False, depth=depth + 1)
     costs, _ = document_costs(coarse, weights)
-    rows, backs, _ = search(coarse, costs, COARSE_TYPES)
+    types = COARSE_TYPES if depth == 0 else DEEP_TYPES
+    rows, backs, _ = search(coarse, costs, types)
     lo = np.full(src.n + 1, tgt.n)
     hi = np.zeros(src.n + 1, int)
-    for a0, b0, a1, b1 in trace(coarse, COARSE_TYPES, rows, backs):
+    for a0, b0, a1, b1 in trace(coarse, types, rows, backs):
         i0, i1 = min(a0 * k, src.n), min(a1 * k, src.n)
         j0, j1 = min(b0 * k, tgt.n), min(b1 * k, tgt.n)
         lo[i0 : i1 + 1] = np.minimum(lo[i0 : i1 + 1], j0)
@@ -229,11 +238,9 @@ def _posteriors(cor: Corridor, costs: Costs, temperature: float, forward: list[n
             c = costs.insert if di == 0 else costs.delete
         else:
             c = float(bead_costs(cor, costs, _ALLOWED, i1, np.array([j1]))[di, dj, 0])
-        edge = float(np.sum(costs.cell(i1, np.array([j1]))))  # the boundary at the bead's end
+        # `c` leaves out the boundary price at (i1, j1): the backward soft minimum from there has paid it
         before = forward[i0][j0 - cor.lo[i0]]
-        # the backward soft minimum from (i1, j1) has paid that boundary already
-        after = backward[n - i1][(m - j1) - (m - cor.hi[i1])] - edge
-        c += edge
+        after = backward[n - i1][(m - j1) - (m - cor.hi[i1])]
         out.append(math.exp(min(0.0, -(before + c + after - total) / temperature)))
     return out
 
@@ -265,18 +272,20 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
     costs, scale = document_costs(cor, weights)
     if weights.open_end:
         # a boundary where one side's sentence goes on and the other's ends is unlikely; both going on (a list
-        # translated item by item) is not
+        # translated item by item) is not. The source's own punctuation, not its translation's: a machine
+        # translation cut short ends anywhere
         price = weights.open_end * scale
-        costs = replace(costs, row_price=price * open_ends(translation), col_price=price * open_ends(target))
+        costs = replace(costs, row_price=price * open_ends(source), col_price=price * open_ends(target))
     temperature = weights.temperature * scale
     back_cor = _reversed(cor, MAX_GROUP)
-    backward = search(back_cor, costs.reversed(), BEAD_TYPES, temperature)[2]
+    backward = search(back_cor, costs.flipped(), BEAD_TYPES, temperature)[2]
     gain = None
     if weights.decode == "mea":
         n_src = src.n
 
-        def to_end(i: int, j: np.ndarray) -> np.ndarray:  # the backward soft minima at cells (i, j), less
-            return backward[n_src - i][cor.hi[i] - j] - costs.cell(i, j)  # the boundary there (paid on arrival)
+        # the backward soft minima at cells (i, j), less the boundary price there (the arriving bead pays it)
+        def to_end(i: int, j: np.ndarray) -> np.ndarray:
+            return backward[n_src - i][cor.hi[i] - j] - costs.boundary(i, j)
 
         gain = Gain(to_end, float(backward[n_src][cor.hi[0]]), temperature, weights.gamma)
     rows, backs, forward = search(cor, costs, BEAD_TYPES, temperature, gain)

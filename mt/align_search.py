@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,7 +23,9 @@ _ROW_BLOCK = 128
 class Costs:
     """The prices of one search: per unit beyond the first on each side, for a 1-0 and a 0-1 bead, the weight
     of the squared length deviation, and the document's target/source length ratio and length variance; with
-    `row_price` and `col_price` (one per cell row and column), a price for every bead boundary the path makes."""
+    `row_price` and `col_price` (one per cell row and column, given together), a price for every bead boundary
+    the path makes: every bead that arrives at cell (i, j), 1-0 and 0-1 beads included, pays
+    |row_price[i] − col_price[j]|."""
 
     extra: float
     delete: float
@@ -32,18 +34,22 @@ class Costs:
     ratio: float
     variance: float
     size_power: float = 1.0
-    row_price: np.ndarray | None = None  # a path through cell (i, j) pays |row_price[i] − col_price[j]|
-    col_price: np.ndarray | None = None
+    row_price: np.ndarray | None = field(default=None, compare=False)
+    col_price: np.ndarray | None = field(default=None, compare=False)
 
-    def cell(self, i: int, j: np.ndarray) -> np.ndarray | float:
-        """The price of a bead boundary at cells (i, j) of row i: |row_price[i] − col_price[j]| (0 without
-        prices)."""
+    def __post_init__(self) -> None:
+        if (self.row_price is None) != (self.col_price is None):
+            raise ValueError("row_price and col_price are given together or not at all")
+
+    def boundary(self, i: int, j: np.ndarray) -> np.ndarray:
+        """The price of a bead boundary at each cell (i, j[k]) of row i (zeros without prices)."""
         if self.row_price is None or self.col_price is None:
-            return 0.0
+            return np.zeros(len(j))
         return np.abs(self.row_price[i] - self.col_price[j])
 
-    def reversed(self) -> Costs:
-        """The same prices for the reversed document (see `Units.flipped`)."""
+    def flipped(self) -> Costs:
+        """The same prices for the reversed document (see `Units.flipped`): its cell (i, j) is cell
+        (n − i, m − j) here."""
         if self.row_price is None or self.col_price is None:
             return self
         return replace(self, row_price=self.row_price[::-1], col_price=self.col_price[::-1])
@@ -230,8 +236,9 @@ def _relax(rows: list[np.ndarray], cor: Corridor, i: int, j: np.ndarray, bead: n
 @dataclass(frozen=True)
 class Gain:
     """For a search that maximises the expected number of right beads: the soft minima of the paths from each
-    cell to the last one (`after(i, j)`, cells of this search), their total and the temperature, and a price
-    `gamma` per bead (a bead is worth its posterior probability minus `gamma`)."""
+    cell to the last one (`after(i, j)`, cells of this search), without the boundary price at (i, j) itself
+    (the bead that arrives there pays it), their total and the temperature, and a price `gamma` per bead (a bead
+    is worth its posterior probability minus `gamma`)."""
 
     after: Callable[[int, np.ndarray], np.ndarray]
     total: float
@@ -241,10 +248,16 @@ class Gain:
 
 def _insert_steps(costs: Costs, i: int, j: np.ndarray) -> np.ndarray:
     """steps[k] - steps[h]: the price of the 0-1 beads from column j[h] to column j[k] of row i."""
-    if costs.row_price is None or not len(j):
-        return np.arange(len(j)) * costs.insert
-    step = costs.insert + costs.cell(i, j[1:])
-    return np.concatenate([[0.0], np.cumsum(step)])
+    if not len(j):
+        return np.zeros(0)
+    return np.concatenate([[0.0], np.cumsum(costs.insert + costs.boundary(i, j[1:]))])
+
+
+def _along_row(soft: np.ndarray, steps: np.ndarray, temperature: float) -> np.ndarray:
+    """v[k] = softmin over h <= k of (soft[h] + steps[k] − steps[h]): the soft minima of a row with its 0-1
+    beads, a cumulative log-sum-exp."""
+    with np.errstate(invalid="ignore"):
+        return -temperature * np.logaddexp.accumulate(-(soft - steps) / temperature) + steps
 
 
 def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
@@ -252,7 +265,8 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
            gain: Gain | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Row by row over the corridor: the least total cost to each cell and the bead shape (n * (top + 1) + m;
     -1 at the origin) that reaches it; with a `temperature`, also -T·log of the sum of exp(-cost/T) over all
-    paths to each cell (the soft minimum), from the same bead costs. With a `gain` (and a temperature), the
+    paths to each cell (the soft minimum), from the same bead costs (boundary prices included, see `Costs`).
+    With a `gain` (and a temperature), the
     first two are instead the least total of (gamma − posterior) over the beads of a path and its shapes: the
     path with the most expected right beads (maximum expected accuracy decoding)."""
     allowed = shape_table(bead_types)
@@ -270,7 +284,7 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
         else:
             bead = bead_costs(cor, costs, allowed, i, j)
             bead[1, 0] = costs.delete if allowed[1, 0] else INF
-            bead = bead + costs.cell(i, j)
+            bead = bead + costs.boundary(i, j)
             stack = _relax(rows, cor, i, j, bead)
             back = stack.argmin(axis=0)
             value = stack[back, np.arange(len(j))]
@@ -291,16 +305,16 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
                     value = stack[back, np.arange(len(j))]
         if gain is not None and temperature is not None and allowed[0, 1]:
             # a 0-1 bead into column k from k - 1: gamma − its posterior, accumulated along the row
-            steps = _insert_steps(costs, i, j)
-            soft_row = -temperature * np.logaddexp.accumulate(-(soft - steps) / temperature) + steps
+            prices = _insert_steps(costs, i, j)
+            soft_row = _along_row(soft, prices, temperature)
             with np.errstate(invalid="ignore", over="ignore"):
-                post = np.exp(np.minimum(-(soft_row[:-1] + np.diff(steps) + base[1:]) / gain.temperature, 0.0))
-            steps = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(soft_row[:-1]), gain.gamma - post, 0.0))])
+                post = np.exp(np.minimum(-(soft_row[:-1] + np.diff(prices) + base[1:]) / gain.temperature, 0.0))
+            worth = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(soft_row[:-1]), gain.gamma - post, 0.0))])
             with np.errstate(invalid="ignore"):
-                g = value - steps
+                g = value - worth
                 cm = np.minimum.accumulate(g)
                 from_left = cm < g - 1e-12
-            value = np.where(from_left, cm + steps, value)
+            value = np.where(from_left, cm + worth, value)
             back = np.where(from_left, 1, back)
             rows.append(value)
             backs.append(back)
@@ -314,9 +328,7 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
             value = np.where(from_left, cm + steps, value)
             back = np.where(from_left, 1, back)  # shape 0-1: n * (top + 1) + m = 1
             if temperature is not None:
-                # v[j] = softmin_k (soft[k] + (j - k)·insert): a cumulative log-sum-exp along the row
-                with np.errstate(invalid="ignore"):
-                    soft = -temperature * np.logaddexp.accumulate(-(soft - steps) / temperature) + steps
+                soft = _along_row(soft, steps, temperature)
         rows.append(value)
         backs.append(back)
         if temperature is not None:

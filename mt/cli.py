@@ -164,6 +164,8 @@ def _lines(path_text: str) -> list[str]:
     if not path.is_file():
         raise MtError(f"input '{path}' is not a file")
     text = read_text(path).replace("\r\n", "\n")
+    if not text:
+        return []  # an empty file has no lines (not one empty one)
     lines = text.split("\n")
     return lines[:-1] if text.endswith("\n") else lines  # a final newline ends the last line
 
@@ -172,6 +174,9 @@ def cmd_align(args: argparse.Namespace) -> int:
     from mt.align import align
 
     source, target = _lines(args.source), _lines(args.target)
+    for name, lines in (("--source", source), ("--target", target)):
+        if not lines:
+            raise MtError(f"{name} file '{getattr(args, name[2:])}' is empty: there is nothing to align")
     if args.translation:
         translation = _lines(args.translation)
         if len(translation) != len(source):

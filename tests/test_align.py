@@ -15,6 +15,7 @@ from mt.align import (
     _ALLOWED,
     AlignWeights,
     Bead,
+    _lengths,
     align,
     document_costs,
     numbers,
@@ -158,9 +159,10 @@ def test_the_length_term_prefers_the_documents_own_ratio() -> None:
 
 def test_a_sentence_that_ends_in_a_clause_mark_goes_on() -> None:
     lines = ["قال الوزير ما يلي:", "ستبدأ المحادثات غدا،", "في جنيف؛", "ثم يعود الوفد.", "He said:", "Done",
-             "Really?", "the end;"]
-    # boundary k lies between sentence k − 1 and k; the document's two ends are never open
-    assert open_ends(lines).tolist() == [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+             "Really?", 'and then, "', "وقال:\u200f", "the end;"]
+    # boundary k lies between sentence k − 1 and k; closing quotes and invisible marks after the mark do not
+    # count; the document's two ends are never open
+    assert open_ends(lines).tolist() == [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0]
     assert open_ends([]).tolist() == [0.0]
 
 
@@ -168,11 +170,67 @@ def test_a_boundary_is_priced_only_where_one_side_goes_on_and_the_other_ends() -
     costs = Costs(extra=0.1, delete=0.5, insert=0.5, length=0.2, ratio=1.0, variance=6.8,
                   row_price=np.array([0.0, 0.2, 0.0, 0.0]), col_price=np.array([0.0, 0.2, 0.0]))
     # row 1 goes on: free against column 1 (both go on: a list translated item by item), priced elsewhere
-    assert costs.cell(1, np.array([0, 1, 2])).tolist() == [0.2, 0.0, 0.2]
-    assert costs.cell(2, np.array([0, 1, 2])).tolist() == [0.0, 0.2, 0.0]
-    back = costs.reversed()  # cell (i, j) of the reversed document is cell (3 − i, 2 − j)
-    assert back.cell(2, np.array([0, 1, 2])).tolist() == [0.2, 0.0, 0.2]
-    assert Costs(extra=0.1, delete=0.5, insert=0.5, length=0.2, ratio=1.0, variance=6.8).cell(1, np.arange(3)) == 0.0
+    assert costs.boundary(1, np.array([0, 1, 2])).tolist() == [0.2, 0.0, 0.2]
+    assert costs.boundary(2, np.array([0, 1, 2])).tolist() == [0.0, 0.2, 0.0]
+    back = costs.flipped()  # cell (i, j) of the reversed document is cell (3 − i, 2 − j)
+    assert back.boundary(2, np.array([0, 1, 2])).tolist() == [0.2, 0.0, 0.2]
+    plain = Costs(extra=0.1, delete=0.5, insert=0.5, length=0.2, ratio=1.0, variance=6.8)
+    assert plain.boundary(1, np.arange(3)).tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="given together"):
+        Costs(extra=0.1, delete=0.5, insert=0.5, length=0.2, ratio=1.0, variance=6.8, row_price=np.zeros(4))
+
+
+def _all_paths(n: int, m: int, shapes: list[tuple[int, int]]) -> list[list[tuple[int, int, int, int]]]:
+    if (n, m) == (0, 0):
+        return [[]]
+    out = []
+    for di, dj in shapes:
+        if di <= n and dj <= m:
+            out += [[*p, (n - di, m - dj, n, m)] for p in _all_paths(n - di, m - dj, shapes)]
+    return out
+
+
+def test_confidences_with_boundary_prices_are_the_exact_marginals() -> None:
+    """Brute force on small documents with sentences that go on: every alignment's cost (its beads, plus the
+    boundary price at every cell it arrives at), exp(−cost / T) normalised over all of them; each returned bead's
+    confidence is its total probability, and the path maximises Σ (posterior − gamma)."""
+    ar = ["قال الوزير:", "ستبدأ المحادثات غدا،", "في جنيف.", "ثم يعود الوفد إلى دمشق."]
+    mt = ["The minister said:", "The talks will begin tomorrow,", "in Geneva.",
+          "Then the delegation returns to Damascus."]
+    en = ["The minister said that the talks begin tomorrow;", "the venue is Geneva.", "Then the delegation goes home.",
+          "A second round is planned."]
+    weights = AlignWeights(open_end=1.0)  # a large price, so that it matters
+    src_bags, tgt_bags = weighted_bags([terms(t) for t in mt], [terms(t) for t in en], weights.numbers)
+    src, tgt = Units.from_bags(src_bags, _lengths(mt), 8), Units.from_bags(tgt_bags, _lengths(en), 8)
+    cor = Corridor.full(src, tgt, 8)
+    costs, scale = document_costs(cor, weights)
+    costs = replace(costs, row_price=scale * open_ends(ar), col_price=scale * open_ends(en))
+    temperature = weights.temperature * scale
+
+    def cost(i0: int, j0: int, i1: int, j1: int) -> float:
+        di, dj = i1 - i0, j1 - j0
+        c = costs.insert if di == 0 else costs.delete if dj == 0 else float(
+            bead_costs(cor, costs, _ALLOWED, i1, np.array([j1]))[di, dj, 0])
+        return c + float(costs.boundary(i1, np.array([j1]))[0])
+
+    shapes = [(n, m) for n in range(5) for m in range(5) if _ALLOWED[n, m] and (n, m) != (0, 0)]
+    paths = _all_paths(4, 4, shapes)
+    totals = np.array([sum(cost(*b) for b in p) for p in paths])
+    weight = np.exp(-(totals - totals.min()) / temperature)
+    marginal: dict[tuple[int, int, int, int], float] = {}
+    for p, w in zip(paths, weight / weight.sum()):
+        for b in p:
+            marginal[b] = marginal.get(b, 0.0) + float(w)
+    assert sum(1 for p in paths if any(costs.boundary(b[2], np.array([b[3]]))[0] > 0 for b in p)) > 0
+    found = align(ar, en, mt, weights, search_mode="full")
+    spans, i, j = [], 0, 0
+    for b in found:
+        spans.append((i, j, i + len(b.src), j + len(b.tgt)))
+        i, j = spans[-1][2], spans[-1][3]
+    for span, b in zip(spans, found):
+        assert b.score == pytest.approx(marginal[span], abs=1e-4)
+    best = min(sum(weights.gamma - marginal[b] for b in p) for p in paths)
+    assert sum(weights.gamma - marginal[b] for b in spans) == pytest.approx(best, abs=1e-9)
 
 
 def test_an_english_sentence_cut_at_a_semicolon_is_kept_with_its_other_half() -> None:
@@ -262,6 +320,22 @@ def test_a_shuffled_pair_of_sentences_is_not_forced_into_1_1(seed_pair: tuple[li
     assert ((3,), (3,)) not in pairs  # Arabic 3 is never paired with the wrong sentence
 
 
+@pytest.mark.slow
+def test_a_long_document_aligned_on_blocks_of_blocks_keeps_to_the_diagonal() -> None:
+    """Text+Berg's dev document ten times over, its blocks aligned on blocks of blocks first (`coarse_cells`
+    lowered): the beads of ten copies of the full search (runs of whole-block skips once took the coarse path
+    off the diagonal: 6,428 beads differed)."""
+    doc = TEXTBERG / "dev-1957"
+    if not doc.is_dir():
+        pytest.skip("../shared/data/align-dev is not present")
+    src, tgt, mt = [(doc / f).read_text(encoding="utf-8").split("\n")[:-1] for f in ("src.txt", "tgt.txt", "mt.txt")]
+    one = align(src, tgt, mt, search_mode="full")
+    expected = [(tuple(i + len(src) * c for i in b.src), tuple(j + len(tgt) * c for j in b.tgt))
+                for c in range(10) for b in one]
+    found = align(src * 10, tgt * 10, mt * 10, replace(AlignWeights(), coarse_cells=50_000), search_mode="fast")
+    assert sides(found) == expected
+
+
 def test_textberg_dev_document() -> None:
     """The document the constants were chosen on (held to what it scored then; the test documents are only
     measured by benchmarks/textberg.py)."""
@@ -323,6 +397,11 @@ def test_align_cli_rejects_a_translation_that_is_not_line_aligned(tmp_path: Path
     code = main(["align", "--source", str(tmp_path / "ar.txt"), "--target", str(tmp_path / "en.txt"),
                  "--translation", str(tmp_path / "mt.txt")])
     assert code == 2 and "--translation has 1 lines but --source has 2" in capsys.readouterr().err
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    code = main(["align", "--source", str(tmp_path / "ar.txt"), "--target", str(tmp_path / "empty.txt"),
+                 "--translation", str(tmp_path / "mt.txt")])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--target file '{tmp_path / 'empty.txt'}' is empty: there is nothing to align" in err
 
 
 def test_align_cli_translates_the_source_with_the_config_model(tmp_path: Path, marian_config: Path,
