@@ -10,6 +10,7 @@ import transformers
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput
 
+from mt.allocator import freed_memory_kept
 from mt.backends import LANGUAGE_CODE_FAMILIES, count_tokens, input_limit, language_id
 from mt.config import Config
 from mt.errors import MtError
@@ -17,31 +18,6 @@ from mt.hub import ResolvedModel, resolve_model
 from mt.records import Hypothesis
 
 log = logging.getLogger(__name__)
-
-# glibc's mallopt parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
-_KEEP_BYTES = 2**31 - 1  # the largest value mallopt takes (a C int)
-
-
-def keep_freed_memory() -> bool:
-    """Let glibc's malloc keep freed memory for the next allocation instead of handing it back to the kernel.
-
-    glibc serves every block of 32 MB or more with its own mmap and unmaps it when freed; beam search on a
-    62k vocabulary allocates several such tensors (beams x vocabulary floats) at every step, so each of them
-    was page-faulted in, and zeroed by the kernel, afresh: about a quarter of the int8 time on an opus-mt-sized
-    model (benchmarks/speed.py). This serves large blocks from the heap and does not trim it, as
-    `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647` would: the process keeps its peak memory until it
-    exits. It is a process-wide setting; True if it was applied (Linux with glibc only)."""
-    import ctypes
-    import platform
-    import sys
-
-    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
-        return False
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is None:
-        return False
-    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES))
 
 
 def pick_device(name: str) -> str:
@@ -112,8 +88,6 @@ class HFTranslator:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MtError(f"model '{config.model}' could not be loaded as a seq2seq model: {first}") from None
         self.model.to(self.device).eval()
-        if self.device == "cpu" and keep_freed_memory():
-            log.debug("glibc malloc keeps freed memory for reuse (large tensors are not unmapped)")
         if config.dtype == "int8":
             self.model = quantize_int8(self.model)
         self.family = self.model.config.model_type
@@ -128,10 +102,16 @@ class HFTranslator:
     def count_tokens(self, texts: list[str]) -> list[int]:
         return count_tokens(self.tokenizer, texts)
 
-    @torch.inference_mode()
     def translate_batch(self, texts: list[str]) -> list[Hypothesis]:
         if not texts:
             return []
+        # on a CPU, beam search's vocabulary-sized tensors reuse freed memory instead of being faulted in afresh
+        # at every step (mt.allocator)
+        with freed_memory_kept(enabled=self.device == "cpu"):
+            return self._translate(texts)
+
+    @torch.inference_mode()
+    def _translate(self, texts: list[str]) -> list[Hypothesis]:
         inputs = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
         # The encoder runs once, for the search and for rescoring (generate would run it itself, the same way).
         encoded = self.model.get_encoder()(**inputs, return_dict=True).last_hidden_state
