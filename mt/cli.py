@@ -24,9 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mt", description="Arabic→English translation and alignment.")
     parser.add_argument("--version", action="version", version=f"mt {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    # -v also after the command (`mt translate -v`); unset there unless given, so `mt -v translate` keeps its count
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                         help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    tr = sub.add_parser("translate", help="segment and translate a file or folder of .txt files")
+    tr = sub.add_parser("translate", parents=[verbose], help="segment and translate a file or folder of .txt files")
     tr.add_argument("--config", default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
     tr.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them; a .jsonl or .parquet "
                     "corpus of {id, text} rows; a saved Hugging Face dataset folder, or hf:NAME")
@@ -53,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="keep pairs with quality >= Q in the outputs; the rest go to rejected.jsonl")
     tr.set_defaults(func=cmd_translate)
 
-    seg = sub.add_parser("segment", help="split Arabic text into sentences")
+    seg = sub.add_parser("segment", parents=[verbose], help="split Arabic text into sentences")
     seg.add_argument("file", nargs="?", default="-", help="a text file, or - for standard input (default)")
     seg.add_argument("--format", choices=("text", "jsonl"), default="text",
                      help="one sentence per line, or JSONL with offsets and flags")
@@ -62,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "as in configs (repair_glued)")
     seg.set_defaults(func=cmd_segment)
 
-    al = sub.add_parser("align", help="align an Arabic document with an English version (one sentence per line)")
+    al = sub.add_parser("align", parents=[verbose],
+                        help="align an Arabic document with an English version (one sentence per line)")
     al.add_argument("--source", required=True, help="Arabic sentences, one per line (line k is sentence k)")
     al.add_argument("--target", required=True, help="English sentences, one per line")
     al.add_argument("--translation", help="English machine translation, line-aligned with --source; without it "
@@ -73,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--output", help="write here instead of standard output")
     al.set_defaults(func=cmd_align)
 
-    cmp = sub.add_parser("compare", help="run several configs on the same input and compare them")
+    cmp = sub.add_parser("compare", parents=[verbose], help="run several configs on the same input and compare them")
     cmp.add_argument("configs", nargs="+", metavar="CONFIG",
                      help="model configs (the first is the baseline), or a compare file listing them (systems:)")
     cmp.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them")
@@ -84,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--overwrite", action="store_true", help="translate again even where a run exists")
     cmp.set_defaults(func=cmd_compare)
 
-    sc = sub.add_parser("score", help="score existing pairs: forced-decoding model scores plus the quality checks")
+    sc = sub.add_parser("score", parents=[verbose],
+                        help="score existing pairs: forced-decoding model scores plus the quality checks")
     sc.add_argument("--source", required=True, help="Arabic sentences, one per line; or a run folder made with "
                     "mt translate --reference (its reference pairs are scored)")
     sc.add_argument("--target", help="English sentences, line-aligned with --source")
@@ -100,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "input's scores")
     sc.set_defaults(func=cmd_score)
 
-    dl = sub.add_parser("download", help="fetch a config's model into the Hugging Face cache")
+    dl = sub.add_parser("download", parents=[verbose], help="fetch a config's model into the Hugging Face cache")
     dl.add_argument("config", help="YAML config naming the model")
     dl.set_defaults(func=cmd_download)
     return parser

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mt.cli import main
+from mt.cli import build_parser, main
 from tests.conftest import ROOT, SEED_ARTICLE, write_config
 
 OFFLINE_MESSAGE = (
@@ -104,3 +104,14 @@ def test_segment_reads_standard_input() -> None:
     proc = run_mt("segment", "-", stdin="ذهب أحمد.وعاد سامي؟ نعم")
     assert proc.returncode == 0
     assert proc.stdout.splitlines() == ["ذهب أحمد.", "وعاد سامي؟", "نعم"]
+
+
+@pytest.mark.parametrize(("argv", "count"), [
+    (["translate", "--input", "x", "-v"], 1),
+    (["-v", "translate", "--input", "x"], 1),
+    (["-vv", "translate", "--input", "x"], 2),
+    (["align", "--source", "a", "--target", "b", "-vv"], 2),
+    (["segment"], 0),
+])
+def test_verbose_goes_before_or_after_the_command(argv: list[str], count: int) -> None:
+    assert build_parser().parse_args(argv).verbose == count
