@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # mallopt parameters (malloc.h)
@@ -27,8 +28,9 @@ _lock = threading.Lock()
 _depth = 0
 
 
+@cache
 def _glibc() -> Any | None:
-    """The C library when it is glibc with mallopt and malloc_trim, else None."""
+    """The C library when it is glibc with mallopt and malloc_trim, else None (looked up once)."""
     if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
         return None
     libc = ctypes.CDLL(None)
