@@ -229,8 +229,8 @@ EDGE = " \t\n" + INVISIBLE  # marks at a sentence's edge may lie inside it or be
 
 def written_table(phenomena: dict[str, list[Case]], splitters: dict[str, Splitter]) -> None:
     names = list(phenomena)
-    print("\nPhenomena of issue 13 (self-written examples, benchmarks/data/segmentation-phenomena.txt): paragraphs "
-          "split exactly as the gold (invisible marks at a sentence's edge may go either side)\n")
+    print("\nPhenomena of issues 13 and 21 (self-written examples, benchmarks/data/segmentation-phenomena.txt): "
+          "paragraphs split exactly as the gold (invisible marks at a sentence's edge may go either side)\n")
     print("| system | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
     for name, split in splitters.items():

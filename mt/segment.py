@@ -70,8 +70,11 @@ _NEVER_LAST = FUNCTION_WORDS | LETTER_NAMES
 # Letter names that are also everyday words a sentence ends with (``امسكت بي.``: caught me; ``خاص بي.``: mine):
 # alone after an ordinary word they end a sentence like any word.
 LETTER_NAMES_AS_WORDS = frozenset(["بي"])
-# Words that carry a sentence on after an ellipsis or a question mark: ``تفعله... في الواقع``, ``الطاقة؟ أو``.
-CONTINUES_AFTER_PAUSE = frozenset("أو أم في من على إلى الى عن مع بل ثم".split())
+# Words that carry a sentence on after an ellipsis or a question mark: ``تفعله... في الواقع``, ``الطاقة؟ أو``;
+# أنّ and its forms open no sentence (``شيء واحد .. أني كنت سأموت``).
+CONTINUES_AFTER_PAUSE = frozenset(
+    "أو أم في من على إلى الى عن مع بل ثم أن أنه أنها أني أننا أنهم أنك أنكم بأن".split()
+)
 CONTINUES_AFTER_QUESTION = frozenset("أو أم".split())
 # A bare reporting verb right after a closed quotation attributes it (``"... الأفراد." حسبما أفاد السيد ألبنس.``),
 # unless it reports more speech (``"..." قال فليك إن مكتبه ...``).
@@ -118,26 +121,35 @@ def _speaker_labels(text: str, spans: list[tuple[int, int]]) -> frozenset[str]:
         if m and not any(w in SENTENCE_OPENERS or w in _REPORTING for w in m.group(1).split()):
             seen[m.group(1)] = seen.get(m.group(1), 0) + 1
     labels = {label for label, n in seen.items() if n >= 2}
-    if labels:  # a transcript: a one-word name before a colon twice or more is a speaker too (كريس: ...)
+    if labels:  # a transcript: a name before a colon twice or more anywhere is a speaker too (كريس: ...), and so
+        # is a two-word name that opened a sentence once (كريم سعيد: ...), never its last word alone (سعيد)
+        pairs = {label for label in seen if " " in label}
         names: dict[str, int] = {}
         for m in _NAME_COLON.finditer(text):
-            names[m.group(1)] = names.get(m.group(1), 0) + 1
+            name = _label_before(text, m.end(1), 0, pairs) or m.group(1)
+            names[name] = names.get(name, 0) + 1
         labels |= {name for name, n in names.items() if n >= 2 and name not in SENTENCE_OPENERS | ATTRIBUTION}
     return frozenset(labels)
+
+
+def _label_before(text: str, colon: int, start: int, labels: set[str] | frozenset[str]) -> str | None:
+    """The longest label that ends at `colon` and starts a word at or after `start`: ``كريم سعيد``, not its
+    last word ``سعيد``, when both are labels."""
+    found = [label for label in labels if start <= colon - len(label) and text.startswith(label, colon - len(label))
+             and (colon - len(label) == start or text[colon - len(label) - 1].isspace())]
+    return max(found, key=len, default=None)
 
 
 def _cut_at_labels(text: str, span: tuple[int, int], labels: frozenset[str]) -> Iterator[tuple[int, int]]:
     start, end = span
     colon = text.find(":", start, end)
     while colon >= 0:
-        for label in labels:
-            at = colon - len(label)
-            if at > start and text.startswith(label, at) and text[at - 1].isspace():
-                piece = _strip_span(text, start, at)
-                if piece:
-                    yield piece
-                    start = at
-                break
+        label = _label_before(text, colon, start, labels)
+        if label is not None and colon - len(label) > start:
+            piece = _strip_span(text, start, colon - len(label))
+            if piece:
+                yield piece
+                start = colon - len(label)
         colon = text.find(":", colon + 1, end)
     yield start, end
 
@@ -256,6 +268,12 @@ def _reports_speech(line: str, k: int) -> bool:
     return _REPORTED_SPEECH.search(line, k, m.start() if m else len(line)) is not None
 
 
+def _skip_space_back(line: str, pos: int) -> int:
+    while pos > 0 and line[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
 def _letter_run(line: str, sent_start: int, token: str, token_start: int) -> int:
     """How many spelled Latin letters (``بي بي سي``) end with `token`."""
     count = 0
@@ -286,17 +304,24 @@ def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
         return False  # "... الأفراد." حسبما أفاد السيد ألبنس.
     token, token_start = _token_before(line, sent_start, a)
     dots = set(run) <= {".", "…"}
-    if dots and token in _NEVER_LAST:
-        letters = _letter_run(line, sent_start, token, token_start)
-        if letters >= 3 or letters == 1 and token in LETTER_NAMES_AS_WORDS:
+    # the word the sentence would end with, also before a free-standing terminal (ذهبت إلى .. لا أذكر)
+    last, last_start = (token, token_start) if token else _token_before(line, sent_start, _skip_space_back(line, a))
+    if dots and last in _NEVER_LAST:
+        letters = _letter_run(line, sent_start, last, last_start)
+        if letters >= 3 or letters == 1 and last in LETTER_NAMES_AS_WORDS:
             pass  # an acronym (بي بي سي.) or an everyday word (امسكت بي.)
-        elif letters == 0 or token in FUNCTION_WORDS and letters == 1:
+        elif letters == 0 or last in FUNCTION_WORDS and letters == 1:
             return False  # no sentence ends with في, من, التي: روي في. واد
         else:
             return following in SENTENCE_OPENERS  # initials: دي آر. بوبو
     if run != ".":
         if dots:  # an ellipsis: a pause inside the sentence more often than its end
-            if (not spaced and end == b) or (a > 0 and line[a - 1].isspace()) or len(line[sent_start:a].split()) <= 2:
+            words = len(line[sent_start:a].split())
+            if run == "..":  # a full stop typed twice, also set off by spaces: متأخرين .. لم يكن
+                pause = (not spaced and end == b) or words <= 1
+            else:
+                pause = (not spaced and end == b) or (a > 0 and line[a - 1].isspace()) or words <= 2
+            if pause:
                 return following in SENTENCE_OPENERS  # glued, free-standing, or a pause: طويلا...ثم, وأنا... لا
             return following not in CONTINUES_AFTER_PAUSE
         if any(c in "?؟!" for c in run):

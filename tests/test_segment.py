@@ -170,6 +170,44 @@ PHENOMENA = [
 ]
 
 
+# Informal and transcribed text: `..` typed as a full stop, and speaker labels of two words.
+INFORMAL = [
+    # `..` ends a sentence glued to its last word or set off by spaces, as a single period would ...
+    ("وصلنا متأخرين .. لم يكن هناك أحد في المحطة .. عدنا إلى البيت.",
+     ["وصلنا متأخرين ..", "لم يكن هناك أحد في المحطة ..", "عدنا إلى البيت."]),
+    ("وصلنا متأخرين.. لم يكن هناك أحد في المحطة.", ["وصلنا متأخرين..", "لم يكن هناك أحد في المحطة."]),
+    # ... but not after a single word (a pause), before a word that carries the sentence on (أنّ and its forms
+    # open no sentence), after a word no sentence ends with, or glued on both sides unless an opener follows
+    ("لا .. لم أفعل ذلك أبدا.", ["لا .. لم أفعل ذلك أبدا."]),
+    ("كان هذا رائعا باستثناء شيء واحد .. أني كنت سأموت.", ["كان هذا رائعا باستثناء شيء واحد .. أني كنت سأموت."]),
+    ("كان يوما طويلا جدا .. في الحقيقة كان أطول يوم في حياتي.",
+     ["كان يوما طويلا جدا .. في الحقيقة كان أطول يوم في حياتي."]),
+    ("ذهبت إلى .. لا أذكر أين.", ["ذهبت إلى .. لا أذكر أين."]),
+    ("وصلنا متأخرين..لم يكن هناك أحد في المحطة.", ["وصلنا متأخرين..لم يكن هناك أحد في المحطة."]),
+    ("وصلنا متأخرين..وقال السائق إن القطار غادر.", ["وصلنا متأخرين..", "وقال السائق إن القطار غادر."]),
+    # three dots set off by spaces stay a pause unless a typical opener follows; glued to the word before they
+    # end the sentence, as before
+    ("وصلنا متأخرين ... لم يكن هناك أحد في المحطة.", ["وصلنا متأخرين ... لم يكن هناك أحد في المحطة."]),
+    ("وصلنا متأخرين ... وقال السائق إن القطار غادر.", ["وصلنا متأخرين ...", "وقال السائق إن القطار غادر."]),
+    ("وصلنا إلى المحطة متأخرين… لم يكن هناك أحد.", ["وصلنا إلى المحطة متأخرين…", "لم يكن هناك أحد."]),
+    # a speaker label of two words stays whole when it recurs, after a period or without punctuation
+    ("سارة: كانت صغيرة جدا، تقريبا مثل القطط. كريم سعيد: حقا؟ بحجم قطة؟ سارة: نعم، الأولى منها. "
+     "لهذا لن تعرفها. كريم سعيد: أريد واحدة منها.",
+     ["سارة: كانت صغيرة جدا، تقريبا مثل القطط.", "كريم سعيد: حقا؟", "بحجم قطة؟", "سارة: نعم، الأولى منها.",
+      "لهذا لن تعرفها.", "كريم سعيد: أريد واحدة منها."]),
+    ("كريم سعيد: حقا؟ سارة: نعم لهذا لن تعرفها كريم سعيد: أريد واحدة منها. سارة: حسنا",
+     ["كريم سعيد: حقا؟", "سارة: نعم لهذا لن تعرفها", "كريم سعيد: أريد واحدة منها.", "سارة: حسنا"]),
+    # ... also when its last word is another speaker's name
+    ("سعيد: أهلا بكم جميعا. كريم سعيد: شكرا لك. سعيد: لنبدأ الحلقة. كريم سعيد: حسنا",
+     ["سعيد: أهلا بكم جميعا.", "كريم سعيد: شكرا لك.", "سعيد: لنبدأ الحلقة.", "كريم سعيد: حسنا"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), INFORMAL)
+def test_informal_and_transcribed_text(text: str, expected: list[str]) -> None:
+    assert [s.text for s in split_sentences(text)] == expected
+
+
 @pytest.mark.parametrize(("text", "expected"), PHENOMENA)
 def test_phenomena(text: str, expected: list[str]) -> None:
     assert [s.text for s in split_sentences(text)] == expected
