@@ -21,6 +21,9 @@ _TENS = {"عشرون": 20, "ثلاثون": 30, "اربعون": 40, "خمسون":
          "تسعون": 90}
 _UNITS = {"ثلاث": 3, "اربع": 4, "خمس": 5, "ست": 6, "سبع": 7, "ثمان": 8, "ثماني": 8, "تسع": 9, "عشر": 10}
 _ORDINALS = {"ثالث": 3, "رابع": 4, "خامس": 5, "سادس": 6, "سابع": 7, "ثامن": 8, "تاسع": 9, "عاشر": 10}
+# Adjectives made from a number (خطة خمسية: a five-year plan, اجتماع ثلاثي: a tripartite meeting): soft, since
+# English says them with a number (five-year, three-way) as often as without (tripartite, quinquennial).
+_DERIVED = {"ثلاثي": 3, "رباعي": 4, "خماسي": 5, "خمسي": 5, "سداسي": 6, "سباعي": 7, "عشري": 10}
 
 
 def _arabic_words() -> dict[str, float]:
@@ -42,6 +45,8 @@ def _arabic_words() -> dict[str, float]:
             words[word + "مائه"] = words[word + "مئه"] = value * 100  # ثلاثمائة
     for word, value in _ORDINALS.items():
         words[word] = words[word + "ه"] = words[word + "ا"] = value  # ثالث, ثالثة, ثالثاً
+    for word, value in _DERIVED.items():
+        words[word] = words[word + "ه"] = value  # خطة خمسية: a five-year plan
     return words
 
 
@@ -49,7 +54,7 @@ _AR_WORDS = _arabic_words()
 _AR_MULTIPLIERS = {"الاف": 1000, "الف": 1000, "الفا": 1000, "مليون": 1e6, "ملايين": 1e6, "مليونا": 1e6,
                    "مليار": 1e9, "مليارا": 1e9, "مليارات": 1e9, "بليون": 1e9, "بلايين": 1e9}
 _AR_PLURALS = {"الاف", "ملايين", "مليارات", "بلايين"}  # "thousands" alone is no number; "ثلاثة آلاف" is 3000
-_AR_PREFIXES = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+_AR_PREFIXES = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "وب", "فب", "ول", "فل", "وك", "و", "ف", "ب", "ل", "ك")
 
 _EN_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
              "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -75,7 +80,7 @@ _EN_WORDS = _english_words()
 _EN_MULTIPLIERS = {"thousand": 1000, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _SOFT_WORDS = {"one", "two", "first", "second", "firstly", "secondly", "zero"}
 _AR_SOFT = {"صفر", "واحد", "واحده", "احدي", "اول", "اولي", "اولا", "ثاني", "ثانيه", "ثانيا", "اثنان", "اثنين",
-            "اثنتان", "اثنتين"}
+            "اثنتان", "اثنتين", *_DERIVED, *(word + "ه" for word in _DERIVED)}
 
 _TOKEN = re.compile(r"\d+(?:[.,٫٬]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
 # A list marker or paragraph number opening a sentence: "10 -", "١ -", "10-", "2-1", "(أ)", "(a)", "1.", "2.1 ",
@@ -96,6 +101,23 @@ _TOKEN = re.compile(
     r"(?P<time>\d{1,2}[:/]\d{2}\b|\d{1,2}[.:]\d{2}\s*[ap]\.?m\b\.?)"
     r"|(?P<time4>\d{4}(?=\s+hours\b))|(?P<digits>\d+(?:[.,٫٬]\d+)*(?:\s\d{1,3}\b(?![.,٫٬]\d))*)|(?P<word>[^\W\d_]+(?:-[^\W\d_]+)*)|(?P<mark>['‘`’])"
 )
+# English idioms whose ordinal or number is no quantity of the source: a third party (legal Arabic الغير), third
+# States, the Third World, second-hand, the eleventh hour, a sixth sense. Soft: they match a source number, never
+# add one.
+_EN_IDIOMS = re.compile(
+    r"\bthird[- ](?:part(?:y|ies)|states?|countr(?:y|ies))\b|\bthird world\b"
+    r"|\b(?:first|second|third)[- ]?hand(?:ed)?\b|\beleventh hour\b|\bsixth sense\b",
+    re.IGNORECASE,
+)
+# One part written with a hyphen (one-third, one-sixth): Arabic says it with a noun (الثلث, السدس), not a number
+# word; in nine-tenths (تسعة أعشار) the nine stays a number.
+_EN_FRACTION = re.compile(
+    r"\bone-(?:third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|twentieth|hundredth|thousandth)\b",
+    re.IGNORECASE,
+)
+_DECADE = re.compile(r"\d{3}0s\b")  # the 1960s: الستينيات, a period rather than a number
+# A span of years said as a length (a seven-year span, 7 years) where the source gives its first and last year.
+_YEARS_AFTER = re.compile(r"(?:-|\s+)years?\b", re.IGNORECASE)
 _ROMAN = re.compile(r"^(?=[MDCLXVI]{2,}$|[VX]$)M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
 
@@ -196,15 +218,18 @@ def numbers(text: str, lang: str) -> list[Number]:
         for m in re.finditer(r"\d+", marker.group()):
             out.append(Number(frozenset({float(m.group())}), m.group(), False))
         text = text[marker.end():]
+    idioms: list[tuple[int, int]] = []
     if lang == "en":
-        text = _FOOTNOTE.sub(r"\1 ", text)
+        text = _EN_FRACTION.sub(lambda f: " " * len(f.group()), _FOOTNOTE.sub(r"\1 ", text))
+        idioms = [f.span() for f in _EN_IDIOMS.finditer(text)] + [f.span() for f in _DECADE.finditer(text)]
     depth_at = _bracket_depths(text)
     matches = list(_TOKEN.finditer(text))
     tokens = [m.group() for m in matches]
     i = 0
     while i < len(matches):
         m = matches[i]
-        bracketed = depth_at[m.start()] > 0
+        # in brackets (translators add and drop dates there) or in an idiom: soft
+        bracketed = depth_at[m.start()] > 0 or any(a <= m.start() < b for a, b in idioms)
         if m.lastgroup == "mark":
             i += 1
             continue
@@ -331,5 +356,15 @@ def compare(ar: str, en: str) -> tuple[list[Number], list[Number], int]:
     src_values = frozenset().union(*(n.values for n in src))
     out_values = frozenset().union(*(n.values for n in out))
     missing = [n for n in src if n.hard and not n.values & out_values]
-    added = [n for n in out if n.hard and not n.values & src_values]
+    added = [n for n in out if n.hard and not n.values & src_values and not _years_between(n, en, src_values)]
     return missing, added, sum(bool(n.values & out_values) for n in src)
+
+
+def _years_between(number: Number, en: str, src_values: frozenset[float]) -> bool:
+    """Whether `number` is a length in years (a seven-year span, 7 years) that the source gives as its first and
+    last year (من 2008 إلى 2015): the years between them, or counted with both ends."""
+    if not _YEARS_AFTER.search(number.text) and not any(
+            _YEARS_AFTER.match(en, m.end()) for m in re.finditer(r"(?<![\w.,-])" + re.escape(number.text), en)):
+        return False
+    years = [v for v in src_values if 1000 <= v <= 2200 and v.is_integer()]
+    return any(0 < b - a <= 100 and {b - a, b - a + 1} & number.values for a in years for b in years)

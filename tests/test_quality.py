@@ -118,6 +118,13 @@ def test_reasons_say_what_was_measured() -> None:
     assert assess("ذهب الولد.", "The boy went.", -3.2, Q).reasons == ["mean log-probability -3.20 < -2.5"]
 
 
+def test_legal_idioms_raise_no_numbers_flag_but_an_added_number_does() -> None:
+    ar = "لا يجوز للمستأجر أن يؤجر العين المؤجرة إلى الغير."
+    assert assess(ar, "The lessee may not sublet the leased property to third parties.", -0.5, Q).flags == []
+    added = assess(ar, "The lessee may not sublet the leased property to 3 parties.", -0.5, Q)
+    assert added.flags == ["numbers_added"] and added.reasons == ["output numbers not in the source: 3"]
+
+
 def test_a_length_flag_needs_letters_and_words_to_agree() -> None:
     """Long English words make the letters ratio high while the words ratio is ordinary: no flag; both far off
     (the "نعم." case above) flags. The threshold is on the smaller z of the two."""
