@@ -32,7 +32,7 @@ from mt.sources import Source, open_source
 FLAG_REASONS = {
     "glued_split": "split from the next sentence where they were glued without space or punctuation",
     "glued_suspect": "may hold two sentences glued without punctuation (repair_glued is off)",
-    "nothing_to_translate": "the segment holds no text the model can read",
+    "nothing_to_translate": "the segment holds no letters or digits (only punctuation, symbols or invisible marks)",
     "split_for_model": "longer than the model's input limit: translated in pieces and joined",
     "empty_output": "the model produced no text",
 }
@@ -198,8 +198,10 @@ def model_pieces(text: str, translator: Translator) -> list[str]:
     """The normalised text the model reads, cut at safe points when it exceeds the model's input limit."""
     limit = translator.max_input_tokens
     normalized = normalize_for_model(text)
-    if not normalized or translator.count_tokens([normalized])[0] <= limit:
-        return [normalized] if normalized else []
+    if not any(ch.isalnum() for ch in normalized):
+        return []  # nothing the model can read: punctuation (... !!! ؟؟؟), symbols, tatweel, invisible marks
+    if translator.count_tokens([normalized])[0] <= limit:
+        return [normalized]
     spans = sub_split(text, limit, lambda t: translator.count_tokens([normalize_for_model(t)])[0])
     return [p for p in (normalize_for_model(text[a:b]) for a, b in spans) if p]
 

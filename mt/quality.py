@@ -99,6 +99,9 @@ def agreed_length_z(chars_z: float | None, words_z: float | None) -> float | Non
     return min(chars_z, words_z, key=abs)
 
 
+_ENDS = {"stop": "as a statement", "exclamation": "as an exclamation", "none": "without end punctuation"}
+
+
 def _terminal(text: str) -> str:
     body = text.rstrip().rstrip("\"'»”’)]")
     last = body[-1:] if body else ""
@@ -144,7 +147,7 @@ def punctuation_checks(ar: str, en: str) -> list[tuple[str, str]]:
     failed = []
     src_end, out_end = _terminal(ar), _terminal(en)
     if src_end == "question" and out_end != "question":  # exclamation marks come and go in real translations
-        failed.append(("punctuation_mismatch", f"the source ends as a question, the output as a {out_end}"))
+        failed.append(("punctuation_mismatch", f"the source ends as a question, the output {_ENDS[out_end]}"))
     if _quotes_a_passage(ar) and not _quote_marks(en):
         failed.append(("quotes_mismatch", "the source quotes something; the output has no quotation marks"))
     if _balanced(ar) and not _balanced(en) and any(b in ar for b in "()[]"):

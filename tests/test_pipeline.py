@@ -182,3 +182,36 @@ def test_rerun_writes_identical_data_files(marian_config: Path) -> None:
     second = translate(config, SEED_ARTICLE, overwrite=True)
     assert first == second
     assert {name: (second / name).read_bytes() for name in before} == before
+
+
+def test_a_segment_without_letters_or_digits_is_kept_flagged_and_not_translated(tmp_path: Path,
+                                                                                marian_config: Path) -> None:
+    from mt.backends import load_translator
+
+    document = "ذهب الولد إلى المدرسة.\n... !!! ؟؟؟\nـــ\n«» ،\n٣\n"
+    path = tmp_path / "punctuation.txt"
+    path.write_text(document, encoding="utf-8")
+    config = load_config(marian_config)
+    real = load_translator(config)
+    seen: list[str] = []
+
+    class Recording:
+        model_id, revision, max_input_tokens = real.model_id, real.revision, real.max_input_tokens
+        count_tokens = staticmethod(real.count_tokens)
+
+        def translate_batch(self, texts: list[str]) -> list[Hypothesis]:
+            seen.extend(texts)
+            return real.translate_batch(texts)
+
+    run_dir = translate(config, path, translator=Recording())  # type: ignore[arg-type]
+    pairs = read_jsonl(run_dir / "pairs.jsonl")
+    assert [p["ar"] for p in pairs] == ["ذهب الولد إلى المدرسة.", "... !!!", "؟؟؟", "ـــ", "«» ،", "٣"]
+    assert sorted(seen) == ["ذهب الولد إلى المدرسة.", "٣"]  # a digit alone is read
+    reason = "the segment holds no letters or digits (only punctuation, symbols or invisible marks)"
+    for pair in pairs[1:5]:
+        assert (pair["en"], pair["score"], pair["quality"], pair["flags"], pair["reasons"]) == (
+            "", None, None, ["nothing_to_translate"], [reason])
+    assert "nothing_to_translate" not in pairs[0]["flags"] + pairs[5]["flags"]
+    rows = [line.split("\t") for line in (run_dir / "pairs.tsv").read_text(encoding="utf-8").splitlines()]
+    assert [row[7] for row in rows[2:6]] == ["nothing_to_translate"] * 4
+    assert [row[-3] for row in rows[1:]] == [p["ar"] for p in pairs]

@@ -118,6 +118,20 @@ def test_reasons_say_what_was_measured() -> None:
     assert assess("ذهب الولد.", "The boy went.", -3.2, Q).reasons == ["mean log-probability -3.20 < -2.5"]
 
 
+@pytest.mark.parametrize(
+    ("en", "reason"),
+    [
+        ("Did the boy go to school.", "the source ends as a question, the output as a statement"),
+        ("Did the boy go to school!", "the source ends as a question, the output as an exclamation"),
+        ("Did the boy go to school", "the source ends as a question, the output without end punctuation"),
+        ("Did the boy go to school?\u201d", None),
+    ],
+)
+def test_a_lost_question_says_how_the_output_ends(en: str, reason: str | None) -> None:
+    result = assess("هل ذهب الولد إلى المدرسة؟", en, -0.4, Q)
+    assert result.reasons == ([reason] if reason else [])
+
+
 def test_legal_idioms_raise_no_numbers_flag_but_an_added_number_does() -> None:
     ar = "لا يجوز للمستأجر أن يؤجر العين المؤجرة إلى الغير."
     assert assess(ar, "The lessee may not sublet the leased property to third parties.", -0.5, Q).flags == []
