@@ -17,7 +17,7 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f4f4f4;position:sticky;top:0;cursor:pointer;user-select:none}
-td.ar{font-size:1.1em;font-family:"Noto Naskh Arabic","Amiri","Arial",sans-serif;text-align:right;width:38%;
+td.ar{font-size:1.1em;font-family:"Noto Naskh Arabic","Amiri","Arial",sans-serif;text-align:start;width:38%;
 min-width:16em}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.id{white-space:nowrap;font-variant-numeric:tabular-nums;color:#444;font-size:.9em}
@@ -41,14 +41,21 @@ SCRIPT = """
   const minqOut = document.getElementById('filter-quality-value');
   const flagged = document.getElementById('filter-flagged');
   const count = document.getElementById('shown');
+  // what the filter searches: the row's text and id as shown and NFKC-normalised (presentation forms ﺑﺴﻢ ﷲ
+  // are found as بسم الله)
+  const haystack = new Map();
+  for (const row of body.rows){
+    const shown = (row.textContent + ' ' + (row.dataset.id || '')).toLowerCase();
+    haystack.set(row, shown + ' ' + shown.normalize('NFKC'));
+  }
   function apply(){
-    const needle = text.value.trim().toLowerCase();
+    const needle = text.value.trim().toLowerCase().normalize('NFKC');
     const q = parseFloat(minq.value);
     minqOut.textContent = q.toFixed(2);
     let shown = 0;
     for (const row of body.rows){
       const quality = parseFloat(row.dataset.quality);
-      const ok = (!needle || (row.textContent + ' ' + (row.dataset.id || '')).toLowerCase().includes(needle))
+      const ok = (!needle || haystack.get(row).includes(needle))
         && (isNaN(quality) ? q <= 0 : quality >= q)
         && (!flagged.checked || row.dataset.flags !== '');
       row.classList.toggle('hidden', !ok);
@@ -81,6 +88,19 @@ SCRIPT = """
 
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def _is_arabic_letter(ch: str) -> bool:
+    return "\u0600" <= ch <= "\u08ff" or "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff"
+
+
+def source_cell(text: str) -> str:
+    """The source text's cell: right-to-left Arabic when most of its letters are Arabic, otherwise (a `not_arabic`
+    segment) in the direction of its own text."""
+    letters = [ch for ch in text if ch.isalpha()]
+    arabic = sum(_is_arabic_letter(ch) for ch in letters)
+    attrs = 'dir="rtl" lang="ar"' if not letters or 2 * arabic >= len(letters) else 'dir="auto"'
+    return f'<td class="ar" {attrs}>{esc(text)}</td>'
 
 
 def quality_color(q: float | None) -> str:
@@ -120,20 +140,27 @@ def histogram_svg(values: Sequence[float], title: str, bins: int = 10, lo: float
             f'viewBox="0 0 {width} {height}"><text x="30" y="12">{esc(title)}</text>{axis}{"".join(bars)}</svg>')
 
 
-def bar_chart_svg(items: Sequence[tuple[str, float]], title: str, unit: str, width: int = 420) -> str:
-    """Horizontal bars, one per (label, value)."""
+CHAR_PX = 7.5  # the widest average advance of an 11px system-ui character (digits, capitals): label room
+
+
+def bar_chart_svg(items: Sequence[tuple[str, float]], title: str, unit: str, bar_width: int = 230) -> str:
+    """Horizontal bars, one per (label, value); the labels are never cut: the chart grows to hold the longest
+    one and the values beside the bars."""
     height = 30 + 24 * len(items)
     top = max((v for _, v in items), default=0) or 1
+    left = 12 + CHAR_PX * max((len(label) for label, _ in items), default=0)
+    values = [f"{value:.2f}" for _, value in items]
+    width = left + bar_width + 8 + CHAR_PX * max(map(len, values), default=0)
     rows = []
-    for k, (label, value) in enumerate(items):
+    for k, ((label, value), shown) in enumerate(zip(items, values)):
         y = 24 + k * 24
-        w = (width - 190) * value / top
-        rows.append(f'<text x="4" y="{y + 14}">{esc(label[:24])}</text>'
-                    f'<rect class="bar" x="150" y="{y}" width="{w:.1f}" height="18" fill="#7aa6d8">'
+        w = bar_width * value / top
+        rows.append(f'<text class="label" x="4" y="{y + 14}">{esc(label)}</text>'
+                    f'<rect class="bar" x="{left:.1f}" y="{y}" width="{w:.1f}" height="18" fill="#7aa6d8">'
                     f"<title>{esc(f'{label}: {value:.2f} {unit}')}</title></rect>"
-                    f'<text x="{154 + w:.1f}" y="{y + 14}">{value:.2f}</text>')
-    return (f'<svg class="chart" role="img" aria-label="{esc(title)}" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}"><text x="4" y="12">{esc(title)} ({esc(unit)})</text>'
+                    f'<text class="value" x="{left + w + 4:.1f}" y="{y + 14}">{shown}</text>')
+    return (f'<svg class="chart" role="img" aria-label="{esc(title)}" width="{width:.0f}" height="{height}" '
+            f'viewBox="0 0 {width:.0f} {height}"><text x="4" y="12">{esc(title)} ({esc(unit)})</text>'
             f'{"".join(rows)}</svg>')
 
 
@@ -207,7 +234,7 @@ def run_report(pairs: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> str
             + _id_cell(p["id"]) +
             f'<td class="num" style="background:{quality_color(q)}">{_number(q)}</td>'
             f'<td class="num">{_number(p.get("score"))}</td>'
-            f'<td class="ar" dir="rtl" lang="ar">{esc(p["ar"])}</td>'
+            + source_cell(p["ar"]) +
             f'<td class="en" lang="en">{esc(p["en"])}</td>'
             + (f'<td class="ref" lang="en">{esc(p.get("ref"))}</td>' if has_ref else "")
             + f'<td class="flags">{_flags_html(p.get("flags", []), p.get("reasons", []))}</td></tr>'
@@ -279,7 +306,7 @@ def compare_report(table: dict[str, Any], side_by_side: Sequence[dict[str, Any]]
         ref = f'<td lang="en">{esc(seg.get("ref"))}</td>' if any(s.get("ref") for s in side_by_side) else ""
         seg_rows.append(f'<tr data-order="{k}" data-quality="{esc(_number(mean, 4))}" data-flags="{esc(flags)}" '
                     f'data-id="{esc(seg["id"])}" {" ".join(data)}>{_id_cell(seg["id"])}'
-                    f'<td class="ar" dir="rtl" lang="ar">{esc(seg["ar"])}</td>{"".join(cells)}{ref}'
+                    f'{source_cell(seg["ar"])}{"".join(cells)}{ref}'
                     f'<td class="num">{_number(mean)}</td></tr>')
     pairs_table = f'<table id="pairs">{head}<tbody>{"".join(seg_rows)}</tbody></table>'
     signatures = "".join(f"<li>{esc(m)}: <code>{esc(sig)}</code></li>"

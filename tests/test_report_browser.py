@@ -15,7 +15,7 @@ import pytest
 
 from mt.config import load_config
 from mt.pipeline import translate
-from mt.report import compare_report
+from mt.report import compare_report, run_report
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -66,9 +66,12 @@ def test_run_report_in_chromium(browser: object, tmp_path: Path, marian_config: 
     rows = driver.find_elements(By.CSS_SELECTOR, "#pairs tbody tr")  # type: ignore[attr-defined]
     assert len(rows) == len(pairs) == 4
     arabic = driver.find_elements(By.CSS_SELECTOR, "#pairs td.ar")  # type: ignore[attr-defined]
-    assert all(cell.get_attribute("dir") == "rtl" and cell.get_attribute("lang") == "ar" for cell in arabic)
-    assert all(cell.value_of_css_property("direction") == "rtl" for cell in arabic)
+    assert all(cell.get_attribute("dir") == "rtl" and cell.get_attribute("lang") == "ar" for cell in arabic[:3])
+    assert all(cell.value_of_css_property("direction") == "rtl" for cell in arabic[:3])
     assert arabic[0].text == pairs[0]["ar"]
+    # the English line (not_arabic) keeps its own direction: left to right, its full stop at the end
+    assert arabic[3].get_attribute("dir") == "auto" and arabic[3].get_dom_attribute("lang") is None
+    assert arabic[3].value_of_css_property("direction") == "ltr" and arabic[3].text == "The talks failed."
     bars = driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")  # type: ignore[attr-defined]
     assert len(bars) == 10
     # the article's <script> is shown as text and never runs
@@ -169,3 +172,76 @@ def test_run_report_with_url_ids_keeps_columns_readable(browser: object, tmp_pat
         assert driver.save_screenshot(str(SCREENSHOTS / "run-report-url-ids.png"))  # type: ignore[attr-defined]
     finally:
         driver.set_window_size(1400, 1000)  # type: ignore[attr-defined]
+
+
+# The x of a character of a cell's text as laid out (the first text node), to see where its full stop went.
+CHAR_X = ("const n = arguments[0].firstChild, r = document.createRange(); r.setStart(n, arguments[1]); "
+          "r.setEnd(n, arguments[1] + 1); return r.getBoundingClientRect().left")
+
+
+def test_source_cells_take_their_own_direction_and_the_filter_reads_presentation_forms(browser: object,
+                                                                                     tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    pairs = [
+        {"id": "d:0", "ar": "ذهب الولد إلى المدرسة.", "en": "The boy went to school.", "quality": 0.8,
+         "score": -0.5, "flags": [], "reasons": []},
+        {"id": "d:1", "ar": "ﺑﺴﻢ ﷲ ﺍﻟﺮﺣﻤﻦ ﺍﻟﺮﺣﻴﻢ.", "en": "In the name of God, the Merciful.", "quality": 0.7,
+         "score": -0.6, "flags": ["presentation_forms"], "reasons": ["16 Arabic presentation-form character(s)"]},
+        {"id": "d:2", "ar": "This is entirely English text.", "en": "This is entirely English text.",
+         "quality": 0.0, "score": -0.2, "flags": ["not_arabic"],
+         "reasons": ["the text is mostly Latin script, not Arabic"]},
+        {"id": "d:3", "ar": "BBC: وصل الوفد إلى جنيف.", "en": "BBC: the delegation arrived in Geneva.", "quality": 0.6,
+         "score": -0.7, "flags": [], "reasons": []},
+    ]
+    page = tmp_path / "report.html"
+    page.write_text(run_report(pairs, {"run": "directions"}), encoding="utf-8")
+    driver = browser
+    driver.get(page.as_uri())  # type: ignore[attr-defined]
+    cells = driver.find_elements(By.CSS_SELECTOR, "#pairs td.ar")  # type: ignore[attr-defined]
+    assert [c.value_of_css_property("direction") for c in cells] == ["rtl", "rtl", "ltr", "rtl"]
+    english = cells[2]
+    assert english.value_of_css_property("text-align") == "start"
+    # laid out left to right: the full stop is right of the first letter (".This is entirely English text" before)
+    first, stop = (driver.execute_script(CHAR_X, english, k) for k in (0, len(pairs[2]["ar"]) - 1))  # type: ignore
+    assert stop > first
+    # the filter finds the presentation-form row by its normalised text, and by the text as written
+    box = driver.find_element(By.ID, "filter-text")  # type: ignore[attr-defined]
+    for needle, row in (("بسم الله الرحمن", "d:1"), ("ﺑﺴﻢ ﷲ", "d:1"), ("ﺍﻟﻮﻟﺪ", "d:0"), ("bbc", "d:3")):
+        box.clear()
+        box.send_keys(needle)
+        shown = [r.get_attribute("data-id") for r in driver.find_elements(By.CSS_SELECTOR, "#pairs tbody tr")
+                 if r.is_displayed()]  # type: ignore[attr-defined]
+        assert shown == [row], needle
+        assert driver.find_element(By.ID, "shown").text == "1"  # type: ignore[attr-defined]
+
+
+def test_compare_speed_chart_shows_whole_labels(browser: object, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    systems = ["opus-mt-ar-en-ct2-int8-beam4-greedy-rescored", "nllb-200-distilled-600M-ct2-int8", "m"]
+    table = {
+        "name": "long names", "input": "seeds", "reference": None, "signatures": {},
+        "systems": [{"system": name, "metrics": {}, "mean_quality": 0.5, "flagged": 0, "segments_per_s": v,
+                     "tokens_per_s": v * 30, "peak_rss_mb": 900, "model_size_mb": 300}
+                    for name, v in zip(systems, (11.2, 123.45, 0.5))],
+    }
+    side = [{"id": "d:0", "ar": "قال المتحدث إن موسكو لن تتدخل.",
+             "systems": {n: {"en": "He said.", "quality": 0.5, "score": -1.0, "flags": [], "reasons": []}
+                         for n in systems}}]
+    page = tmp_path / "compare.html"
+    page.write_text(compare_report(table, side), encoding="utf-8")
+    driver = browser
+    driver.get(page.as_uri())  # type: ignore[attr-defined]
+    chart = driver.find_element(By.CSS_SELECTOR, 'svg[aria-label="speed"]')  # type: ignore[attr-defined]
+    labels = chart.find_elements(By.CSS_SELECTOR, "text.label")
+    assert [t.text for t in labels] == systems  # whole, not cut to 24 characters
+    box = "const b = arguments[0].getBBox(); return [b.x, b.x + b.width]"
+    width = float(chart.get_attribute("width"))
+    bars = chart.find_elements(By.CSS_SELECTOR, "rect.bar")
+    for label, bar, value in zip(labels, bars, chart.find_elements(By.CSS_SELECTOR, "text.value")):
+        left, right = driver.execute_script(box, label)  # type: ignore[attr-defined]
+        assert 0 <= left and right <= float(bar.get_attribute("x")), label.text  # the bar does not hide it
+        assert driver.execute_script(box, value)[1] <= width  # type: ignore[attr-defined]
+    title = chart.find_element(By.CSS_SELECTOR, "text:not(.label):not(.value)")
+    assert title.text == "speed (segments/s)" and driver.execute_script(box, title)[1] <= width  # type: ignore
