@@ -203,6 +203,7 @@ def test_segments_and_pieces_cover_the_input_losslessly(text: str) -> None:
         assert not text[end : seg.start].strip()  # only whitespace between segments
         end = seg.end
         pieces = model_pieces(seg.text, CharTokens())  # type: ignore[arg-type]
+        readable = any(ch.isalnum() and ch != "\u0640" for ch in seg.text)  # else nothing_to_translate
         assert "".join("".join(p.split()) for p in pieces) == "".join(
-            ch for ch in seg.text if not ch.isspace() and ch not in "\u0640")  # tatweel is dropped for the model
+            ch for ch in seg.text if readable and not ch.isspace() and ch not in "\u0640")  # tatweel is dropped
     assert not text[end:].strip()
