@@ -22,11 +22,11 @@ from sacrebleu.significance import PairedTest
 from mt.align import align
 from mt.backends import resolve_backend
 from mt.config import Config, load_config, read_yaml
-from mt.errors import ConfigError, InputError, MtError
+from mt.errors import ConfigError, MtError
 from mt.io import read_text
 from mt.manifest import text_sha256
 from mt.quality import REFERENCE_METRICS, reference_metrics
-from mt.reference import reference_sentences
+from mt.reference import read_reference, reference_sentences
 from mt.report import compare_report
 from mt.rundir import run_dir_for
 from mt.sources import open_source
@@ -139,8 +139,8 @@ def compare(config_paths: list[str], input_path: str | Path, reference: str | Pa
     names = [c.name for c in configs]
     if len(set(names)) != len(names):
         raise ConfigError(f"two configs have the same name ({', '.join(names)}); each system needs its own")
-    if reference is not None and not Path(reference).is_file():
-        raise InputError(f"reference '{reference}' is not a file")
+    if reference is not None:
+        read_reference(reference)  # a missing or empty one is an error before any system runs
     runs = [ensure_run(p, c, input_path, overwrite) for p, c in zip(paths, configs)]
     pairs = [read_pairs(run_dir) for run_dir, _ in runs]
     manifests = [json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")) for run_dir, _ in runs]
