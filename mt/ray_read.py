@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mt.errors import InputError
-from mt.io import check_id, check_text, decode_text, doc_id_for, strip_html
+from mt.io import check_id, check_text, codec_name, decode_text, doc_id_for, strip_html, text_codec
 from mt.sources import HF_PREFIX, Source, check_columns, check_split, id_problem
 
 
@@ -22,6 +22,11 @@ def read_corpus(ray: Any, source: Source) -> Any:
         files = [str(f.resolve()) for f in source.txt_files()]
         return ray.data.read_binary_files(files, include_paths=True, file_extensions=None)
     if source.kind == "jsonl":
+        with open(source.path, "rb") as fh:
+            codec = text_codec(fh.read(4), source.encoding)
+        if codec_name(codec) not in ("utf-8", "utf-8-sig"):
+            raise InputError(f"input '{source.path}' is {codec} (by its byte-order mark or --encoding), and Ray's JSON "
+                             "reader reads UTF-8 only: convert it to UTF-8, or use the local engine")
         return ray.data.read_json(str(Path(source.path).resolve()), file_extensions=None)
     if source.kind == "parquet":
         return ray.data.read_parquet(str(Path(source.path).resolve()), columns=_parquet_columns(source),

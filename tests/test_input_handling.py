@@ -316,7 +316,7 @@ def test_corpus_options_on_a_txt_input_are_errors(tmp_path: Path, marian_config:
 
 def test_the_ray_reader_applies_the_same_rules(tmp_path: Path) -> None:
     pytest.importorskip("ray")
-    from mt.ray_read import _parquet_columns, _saved_dataset, document_of
+    from mt.ray_read import _parquet_columns, _saved_dataset, document_of, read_corpus
 
     files = corpus_files(tmp_path)
     jsonl = open_source(files["jsonl"], id_column="nope")
@@ -325,6 +325,13 @@ def test_the_ray_reader_applies_the_same_rules(tmp_path: Path) -> None:
         _parquet_columns(open_source(files["parquet"], id_column="nope"))
     with pytest.raises(InputError, match="has no splits"):
         _saved_dataset(None, open_source(files["one"], split="test"), files["one"])
+    (tmp_path / "w.jsonl").write_bytes(b"\xff\xfe" + files["jsonl"].read_text(encoding="utf-8").encode("utf-16-le"))
+    for encoding, shown in (("utf-8", "utf-16"), ("cp1256", "cp1256")):  # Arrow's reader: UTF-8 only, said so
+        with pytest.raises(InputError) as error:
+            read_corpus(None, open_source(tmp_path / "w.jsonl", encoding=encoding))
+        assert str(error.value) == (f"input '{tmp_path / 'w.jsonl'}' is {shown} (by its byte-order mark or "
+                                    "--encoding), and Ray's JSON reader reads UTF-8 only: convert it to UTF-8, or use "
+                                    "the local engine")
     (tmp_path / "w.txt").write_bytes(b"\xff\xfe" + ARABIC.encode("utf-16-le"))
     txt = open_source(tmp_path / "w.txt")
     assert document_of({"path": str(tmp_path / "w.txt"), "bytes": (tmp_path / "w.txt").read_bytes()}, txt) == (
