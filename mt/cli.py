@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     # how input files are decoded: the same two options for every command that reads text files
     reading = argparse.ArgumentParser(add_help=False)
     reading.add_argument("--encoding", help="the input files' encoding, e.g. cp1256 (default: utf-8; for translate "
-                         "the config's); a UTF-16 or UTF-32 file with a byte-order mark is read as such")
+                         "and compare the config's); a UTF-16 or UTF-32 file with a byte-order mark is read as such")
     reading.add_argument("--errors", choices=("strict", "replace"),
                          help="invalid bytes: strict stops with an error (default), replace goes on with U+FFFD "
                          "(flagged invalid_bytes by translate and score)")
@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--output", help="write here instead of standard output")
     al.set_defaults(func=cmd_align)
 
-    cmp = sub.add_parser("compare", parents=[verbose], help="run several configs on the same input and compare them")
+    cmp = sub.add_parser("compare", parents=[verbose, reading],
+                         help="run several configs on the same input and compare them")
     cmp.add_argument("configs", nargs="+", metavar="CONFIG",
                      help="model configs (the first is the baseline), or a compare file listing them (systems:)")
     cmp.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them")
@@ -249,7 +250,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from mt.compare import compare
 
     out = compare(args.configs, args.input, reference=args.reference, output=args.output, name=args.name,
-                  overwrite=args.overwrite)
+                  overwrite=args.overwrite, encoding=args.encoding, errors=args.errors)
     sys.stdout.write((out / "table.md").read_text(encoding="utf-8"))
     print(out)
     return 0

@@ -21,7 +21,7 @@ from sacrebleu.significance import PairedTest
 
 from mt.align import align
 from mt.backends import resolve_backend
-from mt.config import Config, load_config, read_yaml
+from mt.config import Config, load_config_with_flags, read_yaml
 from mt.errors import ConfigError, MtError
 from mt.io import read_text
 from mt.manifest import text_sha256
@@ -75,7 +75,7 @@ def ensure_run(config_path: str, config: Config, input_path: str | Path, overwri
                 and manifest["counts"].get("rejected") is None:
             return run_dir, True
     command = [sys.executable, "-m", "mt.cli", "translate", "--config", config_path, "--input", str(input_path),
-               "--output-dir", config.output_dir]
+               "--output-dir", config.output_dir, "--encoding", config.encoding, "--errors", config.encoding_errors]
     if overwrite:
         command.append("--overwrite")
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -130,12 +130,15 @@ def agreement(names: list[str], hyps: list[list[str]]) -> dict[str, dict[str, fl
 
 
 def compare(config_paths: list[str], input_path: str | Path, reference: str | Path | None = None,
-            output: str | Path | None = None, name: str | None = None, overwrite: bool = False) -> Path:
-    """Run and compare configs; writes table.md, table.json, side_by_side.jsonl and report.html."""
+            output: str | Path | None = None, name: str | None = None, overwrite: bool = False,
+            encoding: str | None = None, errors: str | None = None) -> Path:
+    """Run and compare configs; writes table.md, table.json, side_by_side.jsonl and report.html. `encoding` and
+    `errors` override every config's `encoding` and `encoding_errors` (as `mt translate --encoding/--errors`)."""
     paths, file_name = expand_configs(config_paths)
     if not paths:
         raise ConfigError("mt compare needs at least one config")
-    configs = [resolve_backend(load_config(p)) for p in paths]  # named as `mt translate` names their runs
+    configs = [resolve_backend(load_config_with_flags(p, encoding=encoding, encoding_errors=errors))
+               for p in paths]  # named as `mt translate` names their runs
     names = [c.name for c in configs]
     if len(set(names)) != len(names):
         raise ConfigError(f"two configs have the same name ({', '.join(names)}); each system needs its own")

@@ -79,6 +79,30 @@ def test_align_reads_its_three_files_with_the_encoding(tmp_path: Path, capsys: p
     assert [(b["src"], b["tgt"], b["ar"]) for b in beads] == [([0], [0], SENTENCES[0]), ([1], [1], SENTENCES[1])]
 
 
+@pytest.mark.slow
+def test_compare_reads_the_input_with_the_encoding(tmp_path: Path, marian_config: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "cp.txt").write_bytes(ARABIC.encode("cp1256"))
+    argv = ["compare", str(marian_config), "--input", str(tmp_path / "cp.txt"), "--output", str(tmp_path / "cmp")]
+    assert one_error(capsys, argv) == (
+        f"system 'tiny-marian' ({marian_config}) failed: input '{tmp_path / 'cp.txt'}' is not valid UTF-8 at byte "
+        "offset 0; convert it, or pass --encoding (e.g. cp1256) or --errors replace")
+    assert main([*argv, "--encoding", "cp1256"]) == 0
+    [system] = json.loads((tmp_path / "cmp" / "table.json").read_text(encoding="utf-8"))["systems"]
+    assert [p["ar"] for p in read_jsonl(Path(system["run_dir"]) / "pairs.jsonl")] == SENTENCES
+
+
+def test_compare_refuses_an_empty_reference_before_any_system_runs(tmp_path: Path, marian_config: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.txt").write_text(ARABIC, encoding="utf-8")
+    (tmp_path / "a.en.txt").write_text("\n", encoding="utf-8")
+    assert one_error(capsys, ["compare", str(marian_config), "--input", str(tmp_path / "a.txt"), "--reference",
+                              str(tmp_path / "a.en.txt")]) == (
+        f"reference '{tmp_path / 'a.en.txt'}' is empty: it has no English sentences to score against; give the "
+        "English version of the input, or leave --reference out")
+    assert not (tmp_path / "outputs").exists()
+
+
 def test_score_flags_replaced_bytes_and_records_the_reading(tmp_path: Path) -> None:
     (tmp_path / "ar.txt").write_bytes(BROKEN + "وقال إن موسكو لن تتدخل.\n".encode())
     (tmp_path / "en.txt").write_text("He denied it.\nHe said Moscow would not interfere.\n", encoding="utf-8")
