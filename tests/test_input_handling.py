@@ -197,6 +197,25 @@ def test_skipped_entries_are_named_once_per_run(tmp_path: Path, marian_config: P
     ]
 
 
+@pytest.mark.slow
+def test_compare_names_skipped_entries_once(tmp_path: Path, marian_config: Path,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text(ARABIC, encoding="utf-8")
+    os.mkfifo(folder / "pipe.txt")
+    other = tmp_path / "other.yaml"  # a second system: the same model under another name
+    other.write_text(marian_config.read_text(encoding="utf-8").replace("name: tiny-marian", "name: other"),
+                     encoding="utf-8")
+    for _ in range(2):  # translated, then reused
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="mt.io"):
+            assert main(["compare", str(marian_config), str(other), "--input", str(folder), "--output",
+                         str(tmp_path / "c")]) == 0
+        assert [r.getMessage() for r in caplog.records if r.name == "mt.io"] == [
+            f"skipping '{folder / 'pipe.txt'}': it is a FIFO (named pipe), not a regular file"]
+
+
 def folder_with(tmp: Path, files: dict[str, str]) -> Path:
     folder = tmp / "in"
     folder.mkdir()
