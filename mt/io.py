@@ -61,8 +61,8 @@ def check_id(doc_id: str, where: str,
 
 TEXT_SUFFIX = ".txt"
 REFERENCE_SUFFIX = ".en.txt"  # name.en.txt is the English reference of name.txt or name.ar.txt
-_FILE_ID_FIX = ("rename the file: its name (less .txt) is the document's id, and ids must be printable (tab, line "
-                "breaks and NUL would break the TSV and TMX)")
+FILE_ID_FIX = ("rename the file: its name gives the document's id, and ids must be printable (tab, line breaks "
+               "and NUL would break the TSV and TMX)")
 
 
 def is_reference(name: str) -> bool:
@@ -91,7 +91,7 @@ def input_files(path: str | Path) -> list[Path]:
     if not path.is_dir():
         if not path.is_file():
             raise InputError(f"input '{path}' is neither a file nor a folder")
-        check_id(doc_id_for(path, path), f"input {str(path)!r}", _FILE_ID_FIX)
+        check_id(doc_id_for(path, path), f"input {str(path)!r}", FILE_ID_FIX)
         return [path]
     readable = [p for p in sorted(path.rglob("*")) if p.name.lower().endswith(TEXT_SUFFIX) and _readable_file(p)]
     files = [p for p in readable if not is_reference(p.name)]
@@ -99,7 +99,7 @@ def input_files(path: str | Path) -> list[Path]:
         raise InputError(_no_input_files(path, readable))
     ids: dict[str, Path] = {}
     for file in files:
-        doc_id = check_id(doc_id_for(file, path), f"input {str(file)!r}", _FILE_ID_FIX)
+        doc_id = check_id(doc_id_for(file, path), f"input {str(file)!r}", FILE_ID_FIX)
         if doc_id in ids:
             raise InputError(f"input folder '{path}': {str(ids[doc_id].relative_to(path))!r} and "
                              f"{str(file.relative_to(path))!r} both have the document id {doc_id!r}; rename one")

@@ -29,7 +29,7 @@ from mt import __version__
 from mt.batching import token_batches
 from mt.config import Config, QualityConfig, load_config
 from mt.errors import InputError
-from mt.io import read_text
+from mt.io import FILE_ID_FIX, check_id, read_text
 from mt.lexicon import CorpusLexicon
 from mt.manifest import text_sha256
 from mt.normalize import normalize_for_model
@@ -191,7 +191,7 @@ def pairs_from_files(source: Path, target: Path, encoding: str = "utf-8",
         raise InputError(f"--source has {len(src)} lines but --target has {len(tgt)}; they must be line-aligned")
     if not src:
         raise InputError(f"input '{source}' is empty")
-    doc_id = source.with_suffix("").name
+    doc_id = check_id(source.with_suffix("").name, f"input {str(source)!r}", FILE_ID_FIX)  # as mt translate's ids
     pairs = [Pair(id=f"{doc_id}:{k}", doc_id=doc_id, index=k, ar=a, en=e, start=start, end=end, score=None)
              for k, ((a, start, end), (e, _, _)) in enumerate(zip(src, tgt))]
     for pair in pairs:

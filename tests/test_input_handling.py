@@ -170,12 +170,17 @@ def test_a_file_name_no_output_can_carry_is_refused_in_one_line(tmp_path: Path, 
     folder.mkdir()
     (folder / "good.txt").write_text(SENTENCES[0], encoding="utf-8")
     (folder / name).write_text(SENTENCES[1], encoding="utf-8")
-    fix = ("rename the file: its name (less .txt) is the document's id, and ids must be printable (tab, line breaks "
-           "and NUL would break the TSV and TMX)")
+    fix = ("rename the file: its name gives the document's id, and ids must be printable (tab, line breaks and NUL "
+           "would break the TSV and TMX)")
     for given, path in ((folder, folder / name), (folder / name, folder / name)):  # in a folder, or alone
         err = one_error(capsys, ["translate", "--config", str(marian_config), "--input", str(given)])
         assert err == f"input {str(path)!r}: the id {shown} holds the control character U+{char} at character 1; {fix}"
     assert not (tmp_path / "outputs").exists()
+    (folder / "en.txt").write_text(SENTENCES[1], encoding="utf-8")
+    err = one_error(capsys, ["score", "--source", str(folder / name), "--target", str(folder / "en.txt"),
+                             "--output", str(tmp_path / "s")])  # mt score names its pairs after the file too
+    assert err == f"input {str(folder / name)!r}: the id {shown} holds the control character U+{char} at character " \
+                  f"1; {fix}"
 
 
 # --- folders say what they hold ------------------------------------------------------------------------------
