@@ -15,6 +15,7 @@ from typing import Any
 from mt.backends import Translator, load_translator, resolve_backend
 from mt.config import Config, load_config
 from mt.errors import InputError
+from mt.io import check_id, check_text
 from mt.manifest import RunStats
 from mt.records import Document, Pair
 
@@ -54,22 +55,28 @@ class Pipeline:
     def translate(self, text: str, doc_id: str = "text") -> list[Pair]:
         """The pairs of one Arabic text, in order: each with `ar`, `start`/`end` (offsets in `text`), `en`,
         `score`, `quality`, `scores`, `flags` and `reasons`. Pairs below `quality.min_quality` are kept here,
-        flagged `below_min_quality`. An empty text gives no pairs."""
-        return self.translate_batch([text], [doc_id])[0]
+        flagged `below_min_quality`. An empty text gives no pairs. Text is checked as file input is
+        (`mt.io.check_text`): a NUL or another control character but tab and line breaks is an error."""
+        return self._translate([text], [doc_id], ["text"])[0]
 
     def translate_batch(self, texts: Sequence[str], doc_ids: Sequence[str] | None = None) -> list[list[Pair]]:
         """The pairs of each text (one list per text, in order); all texts' segments are batched together."""
-        from mt.pipeline import run_chunk
-
         if isinstance(texts, str):
             raise InputError("translate_batch takes a list of texts; use translate(text) for one")
         ids = [str(k) for k in range(len(texts))] if doc_ids is None else [str(d) for d in doc_ids]
+        return self._translate(texts, ids, [f"texts[{k}]" for k in range(len(texts))])
+
+    def _translate(self, texts: Sequence[str], ids: list[str], names: list[str]) -> list[list[Pair]]:
+        from mt.pipeline import run_chunk
+
         if len(ids) != len(texts) or len(set(ids)) != len(ids):
             raise InputError("doc_ids must give one distinct id per text")
         for text in texts:
             if not isinstance(text, str):
                 raise InputError(f"texts must be strings, got {type(text).__name__}")
-        docs = [Document(doc_id, text) for doc_id, text in zip(ids, texts)]
+        # the rules of file input: the same characters refused, vertical tab and form feed read as spaces
+        docs = [Document(check_id(doc_id, "doc_ids"), check_text(text, name))
+                for doc_id, text, name in zip(ids, texts, names)]
         kept, rejected = run_chunk(docs, self.config, self.translator, None, RunStats(), lambda n: None,
                                    sidecars=False, reference=None, back_translator=self.back_translator)
         by_doc: dict[str, list[Pair]] = {doc_id: [] for doc_id in ids}

@@ -29,15 +29,24 @@ def build_parser() -> argparse.ArgumentParser:
     verbose.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                          help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # how input files are decoded: the same two options for every command that reads text files
+    reading = argparse.ArgumentParser(add_help=False)
+    reading.add_argument("--encoding", help="the input files' encoding, e.g. cp1256 (default: utf-8; for translate "
+                         "and compare the config's); a UTF-16 or UTF-32 file with a byte-order mark is read as such")
+    reading.add_argument("--errors", choices=("strict", "replace"),
+                         help="invalid bytes: strict stops with an error (default), replace goes on with U+FFFD "
+                         "(flagged invalid_bytes by translate and score)")
 
-    tr = sub.add_parser("translate", parents=[verbose], help="segment and translate a file or folder of .txt files")
+    tr = sub.add_parser("translate", parents=[verbose, reading],
+                        help="segment and translate a file or folder of .txt files")
     tr.add_argument("--config", default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
     tr.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them; a .jsonl or .parquet "
                     "corpus of {id, text} rows; a saved Hugging Face dataset folder, or hf:NAME")
-    tr.add_argument("--input-column", default="text", help="the text column of a corpus input (default: text)")
-    tr.add_argument("--id-column", default="id", help="the id column of a corpus input (default: id; the row "
-                    "number when absent)")
-    tr.add_argument("--split", default="train", help="the split of a Hugging Face dataset (default: train)")
+    tr.add_argument("--input-column", help="the text column of a corpus input (default: text)")
+    tr.add_argument("--id-column", help="the id column of a corpus input (default: id, the row number when absent; "
+                    "a column named here must give every row its id)")
+    tr.add_argument("--split", help="the split of a Hugging Face dataset (default: train; a split named here must "
+                    "exist)")
     tr.add_argument("--output-dir", help="folder for run folders (overrides the config's output_dir)")
     tr.add_argument("--overwrite", action="store_true", help="delete the run folder first")
     tr.add_argument("--engine", choices=("local", "ray"), default="local",
@@ -48,16 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--gpus-per-worker", type=float, default=0, help="Ray: GPUs per actor (default: 0)")
     tr.add_argument("--reference", help="an English version of the input file: its sentences are aligned with the "
                     "segments and each pair is scored against them (folders: put name.en.txt beside name.ar.txt)")
-    tr.add_argument("--encoding", help="the input files' encoding, e.g. cp1256 (default: the config's, utf-8)")
-    tr.add_argument("--errors", choices=("strict", "replace"),
-                    help="invalid bytes: strict stops with an error (default), replace goes on with U+FFFD, flagged")
     tr.add_argument("--strip-html", action="store_true", default=None,
                     help="the inputs are HTML: translate their visible text (default: markup is flagged)")
     tr.add_argument("--min-quality", type=float, metavar="Q",
                     help="keep pairs with quality >= Q in the outputs; the rest go to rejected.jsonl")
     tr.set_defaults(func=cmd_translate)
 
-    seg = sub.add_parser("segment", parents=[verbose], help="split Arabic text into sentences")
+    seg = sub.add_parser("segment", parents=[verbose, reading], help="split Arabic text into sentences")
     seg.add_argument("file", nargs="?", default="-", help="a text file, or - for standard input (default)")
     seg.add_argument("--format", choices=("text", "jsonl"), default="text",
                      help="one sentence per line, or JSONL with offsets and flags")
@@ -66,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "as in configs (repair_glued)")
     seg.set_defaults(func=cmd_segment)
 
-    al = sub.add_parser("align", parents=[verbose],
+    al = sub.add_parser("align", parents=[verbose, reading],
                         help="align an Arabic document with an English version (one sentence per line)")
     al.add_argument("--source", required=True, help="Arabic sentences, one per line (line k is sentence k)")
     al.add_argument("--target", required=True, help="English sentences, one per line")
@@ -78,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--output", help="write here instead of standard output")
     al.set_defaults(func=cmd_align)
 
-    cmp = sub.add_parser("compare", parents=[verbose], help="run several configs on the same input and compare them")
+    cmp = sub.add_parser("compare", parents=[verbose, reading],
+                         help="run several configs on the same input and compare them")
     cmp.add_argument("configs", nargs="+", metavar="CONFIG",
                      help="model configs (the first is the baseline), or a compare file listing them (systems:)")
     cmp.add_argument("--input", required=True, help="an Arabic .txt file or a folder of them")
@@ -89,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--overwrite", action="store_true", help="translate again even where a run exists")
     cmp.set_defaults(func=cmd_compare)
 
-    sc = sub.add_parser("score", parents=[verbose],
+    sc = sub.add_parser("score", parents=[verbose, reading],
                         help="score existing pairs: forced-decoding model scores plus the quality checks")
     sc.add_argument("--source", required=True, help="Arabic sentences, one per line; or a run folder made with "
                     "mt translate --reference (its reference pairs are scored)")
@@ -115,12 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_translate(args: argparse.Namespace) -> int:
     from mt.api import Pipeline
     from mt.backends import resolve_backend
-    from mt.config import load_config
+    from mt.config import load_config_with_flags
     from mt.sources import open_source
 
     overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality,
                  "encoding": args.encoding, "encoding_errors": args.errors, "strip_html": args.strip_html}
-    config = load_config(_config_path(args.config), **overrides)
+    config = load_config_with_flags(_config_path(args.config), **overrides)
     source = open_source(args.input, text_column=args.input_column, id_column=args.id_column, split=args.split,
                          encoding=config.encoding, errors=config.encoding_errors, html=config.strip_html)
     if args.engine == "ray":
@@ -141,16 +148,17 @@ def cmd_translate(args: argparse.Namespace) -> int:
 def cmd_segment(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mt.io import read_text
+    from mt.io import decode_text, read_text
     from mt.segment import split_sentences
 
+    encoding, errors = args.encoding or "utf-8", args.errors or "strict"
     if args.file == "-":
-        text = sys.stdin.read()
+        text = decode_text(sys.stdin.buffer.read(), "<stdin>", encoding, errors)
     else:
         path = Path(args.file)
         if not path.is_file():
             raise MtError(f"input '{path}' is not a file")
-        text = read_text(path)
+        text = read_text(path, encoding, errors)
     out = sys.stdout
     for seg in split_sentences(text, repair_glued=args.repair_glued):
         if args.format == "jsonl":
@@ -161,7 +169,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lines(path_text: str) -> list[str]:
+def _lines(path_text: str, args: argparse.Namespace) -> list[str]:
     from pathlib import Path
 
     from mt.io import read_text
@@ -169,7 +177,7 @@ def _lines(path_text: str) -> list[str]:
     path = Path(path_text)
     if not path.is_file():
         raise MtError(f"input '{path}' is not a file")
-    text = read_text(path).replace("\r\n", "\n")
+    text = read_text(path, args.encoding or "utf-8", args.errors or "strict")
     if not text:
         return []  # an empty file has no lines (not one empty one)
     lines = text.split("\n")
@@ -179,12 +187,12 @@ def _lines(path_text: str) -> list[str]:
 def cmd_align(args: argparse.Namespace) -> int:
     from mt.align import align
 
-    source, target = _lines(args.source), _lines(args.target)
+    source, target = _lines(args.source, args), _lines(args.target, args)
     for name, lines in (("--source", source), ("--target", target)):
         if not lines:
             raise MtError(f"{name} file '{getattr(args, name[2:])}' is empty: there is nothing to align")
     if args.translation:
-        translation = _lines(args.translation)
+        translation = _lines(args.translation, args)
         if len(translation) != len(source):
             raise MtError(f"--translation has {len(translation)} lines but --source has {len(source)}; "
                           "they must be line-aligned")
@@ -242,7 +250,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from mt.compare import compare
 
     out = compare(args.configs, args.input, reference=args.reference, output=args.output, name=args.name,
-                  overwrite=args.overwrite)
+                  overwrite=args.overwrite, encoding=args.encoding, errors=args.errors)
     sys.stdout.write((out / "table.md").read_text(encoding="utf-8"))
     print(out)
     return 0
@@ -252,7 +260,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     from mt.score import score
 
     print(score(args.source, args.target, config=args.config, reverse_config=args.reverse_config,
-                output=args.output, min_quality=args.min_quality, overwrite=args.overwrite))
+                output=args.output, min_quality=args.min_quality, overwrite=args.overwrite,
+                encoding=args.encoding or "utf-8", errors=args.errors or "strict"))
     return 0
 
 

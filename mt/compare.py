@@ -10,6 +10,7 @@ system. Without one: reference-free quality and how much the systems agree (chrF
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -21,15 +22,15 @@ from sacrebleu.significance import PairedTest
 
 from mt.align import align
 from mt.backends import resolve_backend
-from mt.config import Config, load_config, read_yaml
-from mt.errors import ConfigError, InputError, MtError
+from mt.config import Config, load_config_with_flags, read_yaml
+from mt.errors import ConfigError, MtError
 from mt.io import read_text
 from mt.manifest import text_sha256
 from mt.quality import REFERENCE_METRICS, reference_metrics
-from mt.reference import reference_sentences
+from mt.reference import read_reference, reference_sentences
 from mt.report import compare_report
 from mt.rundir import run_dir_for
-from mt.sources import open_source
+from mt.sources import Source, open_source
 from mt.writers import atomic_write
 
 METRICS = tuple(REFERENCE_METRICS)  # bleu, chrf, chrf++, ter
@@ -58,24 +59,26 @@ def expand_configs(paths: list[str]) -> tuple[list[str], str | None]:
     return out, name
 
 
-def inputs_digest(config: Config, input_path: str | Path) -> list[str]:
-    source = open_source(input_path, encoding=config.encoding, errors=config.encoding_errors, html=config.strip_html)
+def inputs_digest(source: Source) -> list[str]:
     return [text_sha256(d.text) for d in source.documents()]
 
 
-def ensure_run(config_path: str, config: Config, input_path: str | Path, overwrite: bool) -> tuple[Path, bool]:
+def ensure_run(config_path: str, config: Config, input_path: str | Path | Source,
+               overwrite: bool) -> tuple[Path, bool]:
     """The run folder of `config` on `input_path`, translated now unless it is already there; and whether it
-    was reused."""
-    run_dir = run_dir_for(config, open_source(input_path, encoding=config.encoding, errors=config.encoding_errors,
-                                              html=config.strip_html))
+    was reused. `input_path` may be a Source opened already (a folder listed once for all the systems)."""
+    listed = input_path if isinstance(input_path, Source) else open_source(input_path)
+    source = dataclasses.replace(listed, encoding=config.encoding, errors=config.encoding_errors,
+                                 html=config.strip_html)
+    run_dir = run_dir_for(config, source)
     manifest_path = run_dir / "manifest.json"
     if not overwrite and manifest_path.exists() and (run_dir / "pairs.jsonl").exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if [i["sha256"] for i in manifest.get("inputs", [])] == inputs_digest(config, input_path) \
+        if [i["sha256"] for i in manifest.get("inputs", [])] == inputs_digest(source) \
                 and manifest["counts"].get("rejected") is None:
             return run_dir, True
-    command = [sys.executable, "-m", "mt.cli", "translate", "--config", config_path, "--input", str(input_path),
-               "--output-dir", config.output_dir]
+    command = [sys.executable, "-m", "mt.cli", "translate", "--config", config_path, "--input", source.path,
+               "--output-dir", config.output_dir, "--encoding", config.encoding, "--errors", config.encoding_errors]
     if overwrite:
         command.append("--overwrite")
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -130,18 +133,22 @@ def agreement(names: list[str], hyps: list[list[str]]) -> dict[str, dict[str, fl
 
 
 def compare(config_paths: list[str], input_path: str | Path, reference: str | Path | None = None,
-            output: str | Path | None = None, name: str | None = None, overwrite: bool = False) -> Path:
-    """Run and compare configs; writes table.md, table.json, side_by_side.jsonl and report.html."""
+            output: str | Path | None = None, name: str | None = None, overwrite: bool = False,
+            encoding: str | None = None, errors: str | None = None) -> Path:
+    """Run and compare configs; writes table.md, table.json, side_by_side.jsonl and report.html. `encoding` and
+    `errors` override every config's `encoding` and `encoding_errors` (as `mt translate --encoding/--errors`)."""
     paths, file_name = expand_configs(config_paths)
     if not paths:
         raise ConfigError("mt compare needs at least one config")
-    configs = [resolve_backend(load_config(p)) for p in paths]  # named as `mt translate` names their runs
+    configs = [resolve_backend(load_config_with_flags(p, encoding=encoding, encoding_errors=errors))
+               for p in paths]  # named as `mt translate` names their runs
     names = [c.name for c in configs]
     if len(set(names)) != len(names):
         raise ConfigError(f"two configs have the same name ({', '.join(names)}); each system needs its own")
-    if reference is not None and not Path(reference).is_file():
-        raise InputError(f"reference '{reference}' is not a file")
-    runs = [ensure_run(p, c, input_path, overwrite) for p, c in zip(paths, configs)]
+    if reference is not None:
+        read_reference(reference)  # a missing or empty one is an error before any system runs
+    source = open_source(input_path)  # listed once: a skipped entry is named once, not once per system
+    runs = [ensure_run(p, c, source, overwrite) for p, c in zip(paths, configs)]
     pairs = [read_pairs(run_dir) for run_dir, _ in runs]
     manifests = [json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")) for run_dir, _ in runs]
     ids = [p["id"] for p in pairs[0]]

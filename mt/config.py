@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,9 @@ def _check_types(path: Path | str, prefix: str, data: dict[str, Any], known: dic
         if key not in known:
             valid = ", ".join(sorted(known))
             extra = "extends, " if not prefix else ""
-            raise ConfigError(f"{path}: unknown key {shown(prefix + str(key))}; valid keys: {extra}{valid}")
+            close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+            raise ConfigError(f"{path}: unknown key {shown(prefix + str(key))}{hint}; valid keys: {extra}{valid}")
     for key, value in data.items():
         kind = str(known[key].type)
         want = _TYPES[kind]
@@ -285,18 +288,31 @@ def _resolve_config_path(path: str, base_dir: Path, source: str) -> str:
     raise ConfigError(f"{source}: key 'quality.round_trip' names a config file {shown(path)} that does not exist")
 
 
+# The command-line flags that set config keys, where the flag is not the key's name with dashes.
+_FLAGS = {"encoding_errors": "--errors"}
+
+
 def load_config(path: str | Path, **overrides: Any) -> Config:
-    """Load a YAML config (following `extends:`), apply `overrides`, and validate it. An override is checked on
-    its own first, so that its error names the command-line flag it came from (`quality.min_quality` is
-    `--min-quality`), not the file."""
+    """Load a YAML config (following `extends:`), apply `overrides` (`beam_size=1`,
+    `**{"quality.min_quality": 0.3}`; None leaves a key as it is), and validate it. An override is checked on
+    its own first, so that its error names it as an override, not as a key of the file."""
+    return _load(path, overrides, lambda key: "overrides")
+
+
+def load_config_with_flags(path: str | Path, **flags: Any) -> Config:
+    """`load_config` for the command line: `flags` are the config keys that flags set, and an error names the
+    flag (`quality.min_quality` is `--min-quality`), not the file."""
+    return _load(path, flags, lambda key: _FLAGS.get(key, "--" + key.rpartition(".")[2].replace("_", "-")))
+
+
+def _load(path: str | Path, overrides: dict[str, Any], named: Callable[[str], str]) -> Config:
     path = Path(path)
     data = _merged(path)
     for key, value in overrides.items():
         if value is None:
             continue
         group, _, name = key.rpartition(".")
-        flag = "--" + name.replace("_", "-")
-        _check(flag, {"name": "x", "model": "m", **({group: {name: value}} if group else {name: value})})
+        _check(named(key), {"name": "x", "model": "m", **({group: {name: value}} if group else {name: value})})
         if key.startswith("quality."):
             section = data.get("quality")
             data["quality"] = {**(section if isinstance(section, dict) else {}), key[len("quality."):]: value}

@@ -258,6 +258,7 @@ class _Doc:
 def translate_ray(config: Config, source: Source, *, config_path: str, overwrite: bool, address: str | None,
                   num_workers: int, gpus_per_worker: float, reference: str | None = None) -> Path:
     """Run the pipeline on Ray and write the run folder like the local engine; returns its path."""
+    from mt.reference import check_reference
     from mt.rundir import claim_run_dir
 
     ray = _import_ray()
@@ -265,6 +266,8 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
         raise InputError("--num-workers must be at least 1")
     if config.quality.round_trip:
         raise InputError("quality.round_trip is not supported with --engine ray yet; use the local engine")
+    if reference is not None:
+        check_reference(reference, source)
     clock = time.perf_counter()
     with claim_run_dir(config, source, overwrite) as run_dir:  # locked until the run ends
         return _run(ray, config, source, run_dir, clock, config_path=config_path, address=address,

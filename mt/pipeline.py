@@ -17,12 +17,12 @@ from mt.batching import translate_all
 from mt.checkpoint import Checkpoint
 from mt.config import Config
 from mt.errors import InputError
-from mt.io import MARKUP, input_files
+from mt.io import MARKUP
 from mt.manifest import RunStats, build_manifest, text_sha256
 from mt.normalize import normalize_for_model, presentation_forms
 from mt.quality import assess, round_scores, round_trip_chrf
 from mt.records import Document, Hypothesis, Pair, Segment
-from mt.reference import attach_references, find_references
+from mt.reference import attach_references, check_reference, find_references
 from mt.rundir import claim_run_dir
 from mt.runwriter import RunWriter
 from mt.segment import split_sentences, sub_split
@@ -69,9 +69,8 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     config = resolve_backend(config)
     source = source or open_source(input_path, encoding=config.encoding, errors=config.encoding_errors,
                                    html=config.strip_html)
-    if reference is not None and (source.kind != "txt" or len(input_files(source.path)) != 1):
-        raise InputError(f"--reference needs a single input document; for the folder '{input_path}' put "
-                         "each reference beside its article as name.en.txt")
+    if reference is not None:
+        check_reference(reference, source)
     if not any(doc.text.strip() for doc in source.documents()):  # stops at the first document with text
         raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
     stats = RunStats()

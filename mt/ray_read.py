@@ -12,16 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from mt.errors import InputError
-from mt.io import check_id, check_text, decode_text, doc_id_for, input_files, strip_html
-from mt.sources import HF_PREFIX, Source
+from mt.io import check_id, check_text, codec_name, decode_text, doc_id_for, strip_html, text_codec
+from mt.sources import HF_PREFIX, Source, check_columns, check_split, id_problem
 
 
 def read_corpus(ray: Any, source: Source) -> Any:
     """The Ray Dataset of `source`'s rows (in input order once `preserve_order` is set)."""
     if source.kind == "txt":
-        files = [str(f.resolve()) for f in input_files(source.path)]
+        files = [str(f.resolve()) for f in source.txt_files()]
         return ray.data.read_binary_files(files, include_paths=True, file_extensions=None)
     if source.kind == "jsonl":
+        with open(source.path, "rb") as fh:
+            codec = text_codec(fh.read(4), source.encoding)
+        if codec_name(codec) not in ("utf-8", "utf-8-sig"):
+            raise InputError(f"input '{source.path}' is {codec} (by its byte-order mark or --encoding), and Ray's JSON "
+                             "reader reads UTF-8 only: convert it to UTF-8, or use the local engine")
         return ray.data.read_json(str(Path(source.path).resolve()), file_extensions=None)
     if source.kind == "parquet":
         return ray.data.read_parquet(str(Path(source.path).resolve()), columns=_parquet_columns(source),
@@ -59,6 +64,9 @@ def document_of(row: dict[str, Any], source: Source) -> tuple[str | None, str, s
         text = ""
     if not isinstance(text, str):
         return None, "", "", f": '{column}' is {type(text).__name__}, not text"
+    problem = id_problem(row, source)
+    if problem:
+        return None, "", "", problem
     raw_id = row.get(source.id_column)
     try:  # the local engine's checks; the driver puts "input X row N" before the message
         doc_id = None if raw_id is None else check_id(str(raw_id), "")
@@ -75,9 +83,7 @@ def _parquet_columns(source: Source) -> list[str]:
         names = set(pq.read_schema(source.path).names)  # the footer only
     except Exception as exc:  # noqa: BLE001 (pyarrow raises several types for a bad file)
         raise InputError(f"input '{source.path}' is not a readable Parquet file: {exc}") from None
-    if source.text_column not in names:
-        raise InputError(f"input '{source.path}' has no column '{source.text_column}'; name the text column with "
-                         f"--input-column (columns: {', '.join(sorted(names))})")
+    check_columns(source, names)
     return [c for c in (source.id_column, source.text_column) if c in names]
 
 
@@ -87,9 +93,9 @@ def _saved_dataset(ray: Any, source: Source, folder: Path) -> Any:
 
     if (folder / "dataset_dict.json").exists():
         splits = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8")).get("splits", [])
-        if source.split not in splits:
-            raise InputError(f"dataset '{folder}' has no split '{source.split}' (splits: {', '.join(splits)})")
-        folder = folder / source.split
+        folder = folder / check_split(source, splits)
+    else:
+        check_split(source, None)
     state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     files = [str((folder / f["filename"]).resolve()) for f in state.get("_data_files", [])]
     if not files:

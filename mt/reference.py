@@ -3,32 +3,51 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mt.align import align
 from mt.errors import InputError
-from mt.io import read_text
+from mt.io import read_text, reference_candidates
 from mt.quality import sentence_reference_scores
 from mt.records import Document, Pair
 from mt.segment import split_sentences
 
-REFERENCE_SUFFIX = ".en.txt"
+if TYPE_CHECKING:
+    from mt.sources import Source
 
 
 def sidecar(source: Path) -> Path:
-    """`name.en.txt` beside `name.ar.txt` or `name.txt`."""
-    stem = source.name[: -len(".ar.txt")] if source.name.endswith(".ar.txt") else source.stem
-    return source.with_name(stem + REFERENCE_SUFFIX)
+    """`name.en.txt` beside `name.ar.txt` or `name.txt` (or `name.EN.TXT`, the one that exists; see
+    `mt.io.reference_candidates`)."""
+    candidates = reference_candidates(source)
+    return next((p for p in candidates if p.is_file()), candidates[0])
+
+
+def read_reference(reference: str | Path) -> str:
+    """The text of a `--reference` file; a missing or empty one is an error naming it."""
+    path = Path(reference)
+    if not path.is_file():
+        raise InputError(f"reference '{path}' is not a file")
+    text = read_text(path)
+    if not text.strip():
+        raise InputError(f"reference '{path}' is empty: it has no English sentences to score against; give the "
+                         "English version of the input, or leave --reference out")
+    return text
+
+
+def check_reference(reference: str | Path, source: Source) -> None:
+    """A `--reference` goes with a single input document and holds text: checked before any model loads."""
+    if source.kind != "txt" or len(source.txt_files()) != 1:
+        raise InputError(f"--reference needs a single input document; for the folder '{source.path}' put "
+                         "each reference beside its article as name.en.txt")
+    read_reference(reference)
 
 
 def find_references(docs: list[Document], reference: str | Path | None) -> dict[str, tuple[str, str]]:
-    """doc_id → (reference path, reference text): `reference` for a single input document (the pipeline checks
-    that there is one), else the sidecar files beside the documents that have one."""
+    """doc_id → (reference path, reference text): `reference` for a single input document (`check_reference`
+    made sure there is one), else the sidecar files beside the documents that have one."""
     if reference is not None:
-        path = Path(reference)
-        if not path.is_file():
-            raise InputError(f"reference '{path}' is not a file")
-        return {docs[0].doc_id: (str(path), read_text(path))}
+        return {docs[0].doc_id: (str(reference), read_reference(reference))}
     found = {}
     for doc in docs:
         path = sidecar(Path(doc.source))

@@ -29,7 +29,7 @@ from mt import __version__
 from mt.batching import token_batches
 from mt.config import Config, QualityConfig, load_config
 from mt.errors import InputError
-from mt.io import read_text
+from mt.io import FILE_ID_FIX, check_id, read_text
 from mt.lexicon import CorpusLexicon
 from mt.manifest import text_sha256
 from mt.normalize import normalize_for_model
@@ -167,10 +167,10 @@ def score_pairs(pairs: list[Pair], quality: QualityConfig, scorers: Scorers) -> 
     return pairs
 
 
-def _lines_with_offsets(path: Path) -> tuple[str, list[tuple[str, int, int]]]:
+def _lines_with_offsets(path: Path, encoding: str, errors: str) -> tuple[str, list[tuple[str, int, int]]]:
     if not path.is_file():
         raise InputError(f"input '{path}' is not a file")
-    text = read_text(path)
+    text = read_text(path, encoding, errors)
     lines, pos = [], 0
     for line in text.split("\n"):
         lines.append((line, pos, pos + len(line)))
@@ -180,17 +180,23 @@ def _lines_with_offsets(path: Path) -> tuple[str, list[tuple[str, int, int]]]:
     return text, lines
 
 
-def pairs_from_files(source: Path, target: Path) -> tuple[list[Pair], list[str]]:
-    """Line k of `source` with line k of `target`; offsets refer to the source file."""
-    src_text, src = _lines_with_offsets(source)
-    tgt_text, tgt = _lines_with_offsets(target)
+def pairs_from_files(source: Path, target: Path, encoding: str = "utf-8",
+                     errors: str = "strict") -> tuple[list[Pair], list[str]]:
+    """Line k of `source` with line k of `target`, read as `mt translate` reads its input (`mt.io.read_text`);
+    offsets refer to the source file. With `errors="replace"`, a pair holding U+FFFD is flagged
+    `invalid_bytes`."""
+    src_text, src = _lines_with_offsets(source, encoding, errors)
+    tgt_text, tgt = _lines_with_offsets(target, encoding, errors)
     if len(src) != len(tgt):
         raise InputError(f"--source has {len(src)} lines but --target has {len(tgt)}; they must be line-aligned")
     if not src:
         raise InputError(f"input '{source}' is empty")
-    doc_id = source.with_suffix("").name
+    doc_id = check_id(source.with_suffix("").name, f"input {str(source)!r}", FILE_ID_FIX)  # as mt translate's ids
     pairs = [Pair(id=f"{doc_id}:{k}", doc_id=doc_id, index=k, ar=a, en=e, start=start, end=end, score=None)
              for k, ((a, start, end), (e, _, _)) in enumerate(zip(src, tgt))]
+    for pair in pairs:
+        if errors == "replace" and "\ufffd" in pair.ar + pair.en:
+            pair.flag("invalid_bytes", f"holds U+FFFD where the input had bytes invalid in {encoding}")
     return pairs, [text_sha256(src_text), text_sha256(tgt_text)]
 
 
@@ -249,7 +255,7 @@ def write_scores(out: Path, pairs: list[Pair], min_quality: float | None, manife
 
 def score(source: str, target: str | None = None, *, config: str | None = None, reverse_config: str | None = None,
           output: str | None = None, min_quality: float | None = None, overwrite: bool = False,
-          scorers: Scorers | None = None) -> Path:
+          scorers: Scorers | None = None, encoding: str = "utf-8", errors: str = "strict") -> Path:
     """Score line-aligned files (or a run folder's reference pairs) and write the output folder. The folder
     follows the run-folder rules of `mt.rundir`: it belongs to one input and one set of settings (another's is
     refused unless `overwrite`), and it is locked while this runs."""
@@ -263,7 +269,7 @@ def score(source: str, target: str | None = None, *, config: str | None = None, 
     else:
         if not target:
             raise InputError("--target is needed with a source file (or give a run folder as --source)")
-        pairs, hashes = pairs_from_files(src, Path(target))
+        pairs, hashes = pairs_from_files(src, Path(target), encoding, errors)
         inputs = {"kind": "lines", "path": src.resolve().as_posix(), "target": Path(target).resolve().as_posix()}
     fwd_config = (scorers.forward_config if scorers else None) or (load_config(config) if config else None)
     bwd_config = (scorers.backward_config if scorers else None) or (load_config(reverse_config)
@@ -279,7 +285,8 @@ def score(source: str, target: str | None = None, *, config: str | None = None, 
         used = corpus_quality(quality, [(p.ar, p.en) for p in pairs]) if len(pairs) >= quality.lexicon_min_pairs \
             else quality
         manifest = {
-            "mt": __version__, "command": "score", "inputs": {"source": str(src), "target": target, "sha256": hashes},
+            "mt": __version__, "command": "score",
+            "inputs": {"source": str(src), "target": target, "sha256": hashes, "encoding": encoding, "errors": errors},
             "forward_model": getattr(scorers.forward, "model_id", None),
             "backward_model": getattr(scorers.backward, "model_id", None),
             "quality": vars(used), "corpus_lexicon": len(pairs) >= quality.lexicon_min_pairs,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mt.errors import InputError
-from mt.io import check_id, check_text, input_files, read_documents, strip_html
+from mt.io import check_id, check_text, input_files, read_documents, strip_html, text_codec
 from mt.records import Document
 
 HF_PREFIX = "hf:"
@@ -18,7 +18,9 @@ HF_PREFIX = "hf:"
 
 @dataclass(frozen=True)
 class Source:
-    """An input and how to read it. `kind` is txt, jsonl, parquet or hf."""
+    """An input and how to read it. `kind` is txt, jsonl, parquet or hf. `id_named`/`split_named`: the user
+    named the id column or the split (a missing one is then an error, not the default); `files`: the .txt
+    files of a txt input, listed once by `open_source`."""
 
     path: str
     kind: str
@@ -28,10 +30,17 @@ class Source:
     encoding: str = "utf-8"
     errors: str = "strict"
     html: bool = False
+    id_named: bool = False
+    split_named: bool = False
+    files: tuple[Path, ...] = field(default=(), compare=False, repr=False)
+
+    def txt_files(self) -> list[Path]:
+        """The .txt files of a txt input (listed now if `open_source` did not)."""
+        return list(self.files) if self.files else input_files(self.path)
 
     def documents(self) -> Iterator[Document]:
         if self.kind == "txt":
-            yield from read_documents(self.path, self.encoding, self.errors, self.html)
+            yield from read_documents(self.path, self.encoding, self.errors, self.html, files=self.txt_files())
             return
         rows = {"jsonl": self._jsonl_rows, "parquet": self._parquet_rows, "hf": self._hf_rows}[self.kind]()
         seen: dict[str, str] = {}
@@ -53,6 +62,9 @@ class Source:
         if not isinstance(text, str):
             raise InputError(f"input '{self.path}' {where}: '{self.text_column}' is "
                              f"{type(text).__name__}, not text")
+        problem = id_problem(row, self)
+        if problem:
+            raise InputError(f"input '{self.path}' {where}{problem}")
         raw_id = row.get(self.id_column)
         doc_id = check_id(str(number) if raw_id is None else str(raw_id), f"input '{self.path}' {where}")
         text = check_text(text.replace("\r\n", "\n").replace("\r", "\n"),
@@ -61,7 +73,9 @@ class Source:
 
     def _jsonl_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         try:
-            fh = open(self.path, encoding=self.encoding, errors=self.errors)  # noqa: SIM115 (closed below)
+            with open(self.path, "rb") as raw:
+                codec = text_codec(raw.read(4), self.encoding)  # a byte-order mark is dropped, as for .txt
+            fh = open(self.path, encoding=codec, errors=self.errors)  # noqa: SIM115 (closed below)
         except OSError as exc:
             raise InputError(f"input '{self.path}' cannot be read: {exc.strerror or exc}") from None
         with fh:
@@ -89,9 +103,7 @@ class Source:
         except Exception as exc:  # noqa: BLE001 (pyarrow raises several types for a bad file)
             raise InputError(f"input '{self.path}' is not a readable Parquet file: {exc}") from None
         names = set(parquet.schema_arrow.names)
-        if self.text_column not in names:
-            raise InputError(f"input '{self.path}' has no column '{self.text_column}'; name the text column with "
-                             f"--input-column (columns: {', '.join(sorted(names))})")
+        check_columns(self, names)
         columns = [c for c in (self.id_column, self.text_column) if c in names]
         number = 0
         for batch in parquet.iter_batches(batch_size=1024, columns=columns):
@@ -108,7 +120,11 @@ class Source:
         try:
             if (local / "state.json").exists() or (local / "dataset_dict.json").exists():
                 loaded = datasets.load_from_disk(str(local))
-                data = loaded[self.split] if isinstance(loaded, datasets.DatasetDict) else loaded
+                if isinstance(loaded, datasets.DatasetDict):
+                    data = loaded[check_split(self, list(loaded))]
+                else:
+                    check_split(self, None)
+                    data = loaded
                 yield from ((f"row {k}", row) for k, row in enumerate(data.to_iterable_dataset(), 1))
                 return
             stream = datasets.load_dataset(name, split=self.split, streaming=True)
@@ -118,23 +134,70 @@ class Source:
         yield from ((f"row {k}", row) for k, row in enumerate(stream, 1))
 
 
-def open_source(path: str | Path, text_column: str = "text", id_column: str = "id", split: str = "train",
-                encoding: str = "utf-8", errors: str = "strict", html: bool = False) -> Source:
+def id_problem(row: dict[str, Any], source: Source) -> str | None:
+    """What is wrong with a row's id when the user named the id column (completes "input X line N..."): an
+    id column named on purpose must give every row its id; the default one may be absent (rows are numbered)."""
+    if not source.id_named or row.get(source.id_column) is not None:
+        return None
+    if source.id_column not in row:
+        return (f" has no '{source.id_column}' field, the id column named by --id-column (fields: "
+                f"{', '.join(sorted(map(str, row)))}); name another, or leave --id-column out to number the rows")
+    return (f" has no value in '{source.id_column}', the id column named by --id-column; give every row an id, or "
+            "leave --id-column out to number the rows")
+
+
+def check_columns(source: Source, names: set[str]) -> None:
+    """A corpus's columns hold the text column, and the id column if the user named it."""
+    columns = ", ".join(sorted(names))
+    if source.text_column not in names:
+        raise InputError(f"input '{source.path}' has no column '{source.text_column}'; name the text column with "
+                         f"--input-column (columns: {columns})")
+    if source.id_named and source.id_column not in names:
+        raise InputError(f"input '{source.path}' has no column '{source.id_column}', the id column named by "
+                         f"--id-column (columns: {columns}); name another, or leave --id-column out to number the rows")
+
+
+def check_split(source: Source, splits: list[str] | None) -> str:
+    """The split to read of a dataset with these `splits` (None: a dataset without splits, read whole unless
+    the user named a split)."""
+    name = source.path.removeprefix(HF_PREFIX)
+    if splits is None:
+        if source.split_named:
+            raise InputError(f"dataset '{name}' has no splits (it was saved as one Dataset); leave --split out")
+    elif source.split not in splits:
+        raise InputError(f"dataset '{name}' has no split '{source.split}' (splits: {', '.join(splits)}); choose one "
+                         "with --split")
+    return source.split
+
+
+def open_source(path: str | Path, text_column: str | None = None, id_column: str | None = None,
+                split: str | None = None, encoding: str = "utf-8", errors: str = "strict",
+                html: bool = False) -> Source:
     """The Source an input names: `hf:NAME` or a saved dataset folder is a Hugging Face dataset, `.jsonl` and
-    `.parquet` files are corpora of `{id, text}` rows, anything else is a .txt file or a folder of them."""
+    `.parquet` files are corpora of `{id, text}` rows, anything else is a .txt file or a folder of them.
+    `text_column` (default `text`), `id_column` (default `id`, else the row number) and `split` (default
+    `train`) given here are required: an input without that column or without splits is an error, never read
+    as if they were not given."""
     text = str(path)
-    common = {"text_column": text_column, "id_column": id_column, "split": split, "encoding": encoding,
-              "errors": errors, "html": html}
-    if text.startswith(HF_PREFIX):
-        return Source(text, "hf", **common)  # type: ignore[arg-type]
+    common: dict[str, Any] = {"text_column": text_column or "text", "id_column": id_column or "id",
+                              "split": split or "train", "encoding": encoding, "errors": errors, "html": html,
+                              "id_named": id_column is not None, "split_named": split is not None}
     p = Path(text)
+    if text.startswith(HF_PREFIX) or p.is_dir() and ((p / "state.json").exists()
+                                                     or (p / "dataset_dict.json").exists()):
+        return Source(text, "hf", **common)
     if not p.exists():
         raise InputError(f"input '{p}' does not exist")
-    if p.is_dir() and ((p / "state.json").exists() or (p / "dataset_dict.json").exists()):
-        return Source(text, "hf", **common)  # type: ignore[arg-type]
-    if p.is_file() and p.suffix in (".jsonl", ".ndjson"):
-        return Source(text, "jsonl", **common)  # type: ignore[arg-type]
-    if p.is_file() and p.suffix == ".parquet":
-        return Source(text, "parquet", **common)  # type: ignore[arg-type]
-    input_files(p)  # a folder without .txt files is an error now, before any model is loaded
-    return Source(text, "txt", **common)  # type: ignore[arg-type]
+    kind = "jsonl" if p.is_file() and p.suffix in (".jsonl", ".ndjson") else \
+        "parquet" if p.is_file() and p.suffix == ".parquet" else "txt"
+    if split is not None:
+        raise InputError(f"--split names a split of a Hugging Face dataset; the input '{p}' ({kind}) has no "
+                         "splits: leave --split out")
+    if kind == "txt":
+        for flag, value in (("--input-column", text_column), ("--id-column", id_column)):
+            if value is not None:
+                raise InputError(f"{flag} names a column of a .jsonl, .parquet or dataset input; the .txt input "
+                                 f"'{p}' has none (its file names are the ids): leave {flag} out")
+        # listed once, now: a folder without .txt files is an error before any model is loaded
+        return Source(text, kind, **common, files=tuple(input_files(p)))
+    return Source(text, kind, **common)
