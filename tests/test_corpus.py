@@ -104,7 +104,7 @@ def test_bad_corpus_input_is_one_line(tmp_path: Path, marian_config: Path, capsy
 
 def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, small_chunks: int,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from mt.backends import load_translator
+    from mt.backends import load_translator, resolve_backend
     from mt.checkpoint import Checkpoint
 
     corpus = write_jsonl(tmp_path / "corpus.jsonl", documents(30))
@@ -130,7 +130,7 @@ def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, 
     crashing = Crashing()
     with pytest.raises(RuntimeError, match="power cut"):
         translate(config, corpus, translator=crashing)  # type: ignore[arg-type]
-    run_dir = run_dir_for(config, open_source(corpus))
+    run_dir = run_dir_for(resolve_backend(config), open_source(corpus))  # named after the backend it ran
     assert sorted(p.name for p in (run_dir / "shards").glob("*.stats.json")) == ["00000.stats.json",
                                                                                "00001.stats.json"]
     saved = {t for batch in crashing.third for t in batch}

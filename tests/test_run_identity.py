@@ -103,8 +103,10 @@ def test_a_locked_folder_is_refused_at_once_naming_the_holder(tmp_path: Path, ma
 @pytest.mark.slow
 def test_two_concurrent_runs_give_one_clean_run(tmp_path: Path, marian_config: Path) -> None:
     text = tmp_path / "a.txt"
+    from mt.backends import resolve_backend
+
     text.write_text(A * 5, encoding="utf-8")
-    run_dir = run_dir_for(load_config(marian_config), open_source(text))
+    run_dir = run_dir_for(resolve_backend(load_config(marian_config)), open_source(text))
     [(_, out, _), _] = run_twice_at_once(["translate", "--config", str(marian_config), "--input", str(text)], ROOT,
                                          run_dir)
     assert out == f"{run_dir}\n"
