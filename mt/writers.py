@@ -76,7 +76,8 @@ TSV_COLUMNS = ("id", "doc_id", "index", "start", "end", "quality", "score", "fla
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"
+    """The shortest text that reads back as the same float (pairs.jsonl's value), or empty."""
+    return "" if value is None else repr(value)
 
 
 def write_tsv(path: Path, pairs: Iterable[Pair]) -> None:

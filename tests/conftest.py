@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite("tests.output_files")  # its checks report the values that differ
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SEED = ROOT.parent / "shared" / "data" / "seed"
 SEED_ARTICLE = ROOT / "seeds" / "lavrov-syrian-opposition-2012.ar.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_mt_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Models converted for CTranslate2 go to a temporary `MT_CACHE` (subprocesses inherit it), never to the
+    user's ~/.cache/mt."""
+    cache = tmp_path_factory.mktemp("mt-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MT_CACHE", str(cache))
+        yield cache
 
 
 @pytest.fixture(scope="session")
@@ -70,15 +86,77 @@ def nllb_config(tiny_nllb: Path, tmp_path: Path) -> Path:
                         output_dir=str(tmp_path / "outputs"))
 
 
-def run_twice_at_once(command: list[str], root: Path) -> list[tuple[int, str, str]]:
-    """Start the same `mt` command twice at once; both must end well: in turn, or one refused in one line because
-    the other holds the run folder's lock. Returns (returncode, stdout, stderr) of each."""
+# `mt` held up before it writes its first output file (the first call of mt.writers.atomic_lines): it has claimed
+# and locked its folder by then, and done its work. argv: the file it creates once held up, the file it waits for,
+# then the mt command line.
+HELD_UP_MT = """
+import sys, time
+from pathlib import Path
+
+import mt.writers
+from mt.cli import main
+
+held, go = Path(sys.argv[1]), Path(sys.argv[2])
+write = mt.writers.atomic_lines
+
+
+def held_up(*args, **kwargs):
+    if not held.exists():
+        held.touch()
+        deadline = time.monotonic() + 300
+        while not go.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    return write(*args, **kwargs)
+
+
+mt.writers.atomic_lines = held_up
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def holds_lock(run_dir: Path) -> bool:
+    """Whether another process holds `run_dir`'s lock: this process's own flock on its `.lock` is refused."""
+    import fcntl
+
+    from mt.rundir import LOCK_FILE
+
+    try:
+        fd = os.open(run_dir / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # drops this process's flock, if it got one
+    return False
+
+
+def run_twice_at_once(command: list[str], root: Path, run_dir: Path) -> list[tuple[int, str, str]]:
+    """Start `mt COMMAND`, hold it up once it has done its work and is about to write (it must hold the lock of
+    `run_dir` then: this process cannot take it), and run the same command again meanwhile: the second must be
+    refused in one line naming the first's PID; then the first goes on and must end well. Two runs that both
+    succeed fail this, however they were timed. Returns (returncode, stdout, stderr) of the first and second."""
     env = {**os.environ, "PYTHONPATH": str(root)}
-    procs = [subprocess.Popen([sys.executable, "-m", "mt.cli", *command], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
-    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
-    assert sorted(rc for rc, _, _ in results) in ([0, 0], [0, 2])  # both in turn, or one refused
-    for rc, _, err in results:
-        if rc == 2:
-            assert err.count("\n") == 1 and "is in use by another mt run (process " in err
-    return results
+    gate = Path(tempfile.mkdtemp(prefix="mt-held-up-"))
+    held, go = gate / "held", gate / "go"
+    first = subprocess.Popen([sys.executable, "-c", HELD_UP_MT, str(held), str(go), *command], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while not held.exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert held.exists(), f"the first run ended (code {first.poll()}) before writing anything"
+        assert holds_lock(run_dir), f"the first run does not hold the lock of '{run_dir}' while it writes"
+        second = subprocess.run([sys.executable, "-m", "mt.cli", *command], capture_output=True, text=True, env=env,
+                                timeout=300, check=False)
+    finally:
+        go.touch()
+        out, err = first.communicate(timeout=300)
+        shutil.rmtree(gate)
+    assert first.returncode == 0, err
+    assert (second.returncode, second.stdout) == (2, ""), second.stderr
+    assert second.stderr.count("\n") == 1
+    assert f"run folder '{run_dir}' is in use by another mt run (process {first.pid})" in second.stderr
+    return [(first.returncode, out, err), (second.returncode, second.stdout, second.stderr)]

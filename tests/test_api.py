@@ -23,7 +23,8 @@ def test_translate_gives_the_pairs_of_the_text_with_offsets(marian_config: Path)
     assert [(p.start, p.end) for p in pairs] == [(0, 42), (43, 66)]
     for pair in pairs:
         assert TEXTS[0][pair.start : pair.end] == pair.ar
-        assert pair.en and pair.score is not None and pair.score < 0 and 0 <= (pair.quality or 0) <= 1
+        assert pair.en and pair.score is not None and pair.score < 0
+        assert pair.quality is not None and 0 <= pair.quality <= 1
         assert pair.id == f"text:{pair.index}" and set(pair.scores) >= {"logprob", "chars_z", "arabic_share"}
         assert len(pair.flags) == len(pair.reasons)
 

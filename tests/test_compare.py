@@ -73,7 +73,23 @@ def test_compare_aligns_a_free_reference_document(tmp_path: Path, systems: list[
                  "--output", str(tmp_path / "cmp")]) == 0
     table = json.loads((tmp_path / "cmp" / "table.json").read_text())
     assert table["reference_groups"] >= 8 and table["aligned_segments"] >= 10
-    assert all(r["metrics"]["bleu"]["score"] >= 0 for r in table["systems"])
+    # the groups, as side_by_side.jsonl shows them: consecutive segments given the same reference text
+    side = read_jsonl(tmp_path / "cmp" / "side_by_side.jsonl")
+    groups: list[list[int]] = []
+    for k, segment in enumerate(side):
+        if segment["ref"] is None:
+            continue
+        if groups and side[groups[-1][-1]]["ref"] == segment["ref"] and groups[-1][-1] == k - 1:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    assert len(groups) == table["reference_groups"] and sum(map(len, groups)) == table["aligned_segments"]
+    refs = [side[g[0]]["ref"] for g in groups]
+    for row in table["systems"]:
+        en = [s["systems"][row["system"]]["en"] for s in side]
+        hyps = [" ".join(en[k] for k in g if en[k]) for g in groups]
+        assert row["metrics"]["bleu"]["score"] == round(sacrebleu.corpus_bleu(hyps, [refs]).score, 4)
+        assert row["metrics"]["chrf"]["score"] == round(sacrebleu.corpus_chrf(hyps, [refs]).score, 4)
 
 
 def test_compare_without_reference_reports_agreement_and_escapes_text(tmp_path: Path, systems: list[str]) -> None:
@@ -83,7 +99,11 @@ def test_compare_without_reference_reports_agreement_and_escapes_text(tmp_path: 
     assert main(["compare", *systems, "--input", str(article), "--output", str(tmp_path / "cmp")]) == 0
     table = json.loads((tmp_path / "cmp" / "table.json").read_text())
     assert table["reference"] is None and set(table["agreement"]) == {"tiny-marian", "tiny-nllb"}
-    assert 0 <= table["agreement"]["tiny-marian"]["tiny-nllb"] <= 100
+    marian, nllb = ([p["en"] for p in read_jsonl(Path(r["run_dir"]) / "pairs.jsonl")] for r in table["systems"])
+    assert table["agreement"] == {  # corpus chrF of the row's output with the column's as the reference
+        "tiny-marian": {"tiny-nllb": round(sacrebleu.corpus_chrf(marian, [nllb]).score, 2)},
+        "tiny-nllb": {"tiny-marian": round(sacrebleu.corpus_chrf(nllb, [marian]).score, 2)},
+    }
     page = (tmp_path / "cmp" / "report.html").read_text(encoding="utf-8")
     assert page.count("<script>") == 1  # ours; the article's is text
     assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in page and "&lt;b&gt;موسكو&lt;/b&gt;" in page

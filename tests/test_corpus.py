@@ -16,7 +16,7 @@ from mt.errors import InputError
 from mt.pipeline import translate
 from mt.rundir import run_dir_for
 from mt.sources import open_source
-from tests.conftest import SEED_ARTICLE
+from tests.conftest import SEED_ARTICLE, write_config
 
 SENTENCES = [
     "نفى المتحدث باسم الخارجية الروسية الأنباء.",
@@ -102,34 +102,59 @@ def test_bad_corpus_input_is_one_line(tmp_path: Path, marian_config: Path, capsy
     assert len(err.strip().splitlines()) == 1 and message in err
 
 
-def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, small_chunks: int) -> None:
-    from mt.backends import load_translator
+def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, small_chunks: int,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from mt.backends import load_translator, resolve_backend
+    from mt.checkpoint import Checkpoint
 
     corpus = write_jsonl(tmp_path / "corpus.jsonl", documents(30))
-    config = load_config(marian_config)
+    import yaml
+
+    settings = yaml.safe_load(marian_config.read_text(encoding="utf-8"))
+    small_batches = write_config(tmp_path / "small-batches.yaml", **{**settings, "max_batch_tokens": 96})
+    config = load_config(small_batches)
     real = load_translator(config)
 
     class Crashing:
         model_id, revision, max_input_tokens = real.model_id, real.revision, real.max_input_tokens
         count_tokens = staticmethod(real.count_tokens)
-        calls = 0
+        third: list[list[str]] = []  # the batches of the third chunk translated before the crash
 
         def translate_batch(self, texts: list[str]) -> list:
             if any(re.match(r"\(2\d\)", t) for t in texts):  # documents 20-29: the third chunk
-                raise RuntimeError("power cut")
-            self.calls += 1
+                if len(self.third) == 2:
+                    raise RuntimeError("power cut")
+                self.third.append(texts)
             return real.translate_batch(texts)
 
+    crashing = Crashing()
     with pytest.raises(RuntimeError, match="power cut"):
-        translate(config, corpus, translator=Crashing())  # type: ignore[arg-type]
-    run_dir = run_dir_for(config, open_source(corpus))
+        translate(config, corpus, translator=crashing)  # type: ignore[arg-type]
+    run_dir = run_dir_for(resolve_backend(config), open_source(corpus))  # named after the backend it ran
     assert sorted(p.name for p in (run_dir / "shards").glob("*.stats.json")) == ["00000.stats.json",
                                                                                "00001.stats.json"]
-    resumed = translate(config, corpus)
+    saved = {t for batch in crashing.third for t in batch}
+    assert 0 < len({t for t in saved if t.startswith("(2")}) < 10  # some of the third chunk's own sentences
+    asked: list[str] = []
+
+    class Counting(Crashing):
+        def translate_batch(self, texts: list[str]) -> list:
+            asked.extend(texts)
+            return real.translate_batch(texts)
+
+    resumed = translate(config, corpus, translator=Counting())  # type: ignore[arg-type]
+    assert asked and not saved & set(asked)  # what the crashed run saved is read back, not translated again
     manifest = json.loads((resumed / "manifest.json").read_text())
+    # resumed: those of the saved ones and of the three unnumbered sentences (checkpointed with the first chunk)
+    # that were not translated again in a batch with new ones
     assert manifest["counts"]["pairs"] == 60
-    clean = translate(load_config(marian_config, output_dir=str(tmp_path / "clean")), corpus)
-    for name in ("pairs.jsonl", "corpus.en", "pairs.tsv", "pairs.tmx", "data/train-00001-of-00003.parquet"):
+    assert manifest["counts"]["resumed_translations"] == len((saved | set(SENTENCES)) - set(asked))
+    # the clean run's translations all come from the model, none through the checkpoint
+    monkeypatch.setattr(Checkpoint, "load", lambda self, sources=None: {})
+    clean = translate(load_config(small_batches, output_dir=str(tmp_path / "clean")), corpus)
+    assert json.loads((clean / "manifest.json").read_text())["counts"]["resumed_translations"] == 0
+    for name in ("pairs.jsonl", "corpus.ar", "corpus.en", "pairs.tsv", "pairs.tmx", "report.html", "README.md",
+                 *(f"data/train-0000{k}-of-00003.parquet" for k in range(3))):
         assert (resumed / name).read_bytes() == (clean / name).read_bytes(), name
 
 

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from mt.parquet import arrow_schema, yaml_features
+from mt.quality import SCORE_KEYS
 from mt.records import Pair
-from mt.writers import dataset_features, dataset_rows, write_parquet
+from mt.writers import dataset_features, write_parquet
 
 
 def test_schema_and_card_features_are_what_datasets_writes() -> None:
@@ -22,15 +23,19 @@ def test_a_shard_reads_back_through_datasets_with_its_features(tmp_path: Path) -
     import datasets
     import pyarrow.parquet as pq
 
-    pair = Pair(id="a:0", doc_id="a", index=0, ar="نعم.", en="Yes.", start=0, end=4, score=-0.1234567890123457,
-                flags=["markup"], pieces=1, model="m", reasons=["looks like markup"])
+    pair = Pair(id="a:3", doc_id="a", index=3, ar="نعم.", en="Yes.", start=7, end=11, score=-0.1234567890123457,
+                flags=["markup"], pieces=2, model="m", reasons=["looks like markup"], quality=0.25,
+                ref="Yes, indeed.", ref_ids=[4, 5])
     pair.scores = {"logprob": -0.1234567890123457, "chars_z": 0.30000000000000004}
     write_parquet(tmp_path / "x.parquet", [pair])
     write_parquet(tmp_path / "empty.parquet", [])
     ours = datasets.Dataset.from_parquet(str(tmp_path / "x.parquet"))
-    theirs = datasets.Dataset.from_list(dataset_rows([pair]), features=dataset_features())
-    assert ours.features == theirs.features
-    assert ours.to_list() == theirs.to_list()
-    assert ours[0]["translation"] == {"ar": "نعم.", "en": "Yes."}
+    assert ours.features == dataset_features()
+    assert ours.to_list() == [{
+        "id": "a:3", "doc_id": "a", "index": 3, "translation": {"ar": "نعم.", "en": "Yes."}, "start": 7, "end": 11,
+        "score": -0.1234567890123457, "quality": 0.25, "flags": ["markup"], "reasons": ["looks like markup"],
+        "scores": {**dict.fromkeys(SCORE_KEYS), "logprob": -0.1234567890123457, "chars_z": 0.30000000000000004},
+        "ref": "Yes, indeed.", "ref_ids": [4, 5], "pieces": 2, "model": "m",
+    }]
     empty = pq.read_table(tmp_path / "empty.parquet")  # an empty shard (all pairs rejected) keeps the schema
     assert empty.num_rows == 0 and empty.schema == dataset_features().arrow_schema

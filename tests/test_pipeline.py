@@ -15,6 +15,7 @@ from mt.pipeline import make_pairs, model_pieces, translate
 from mt.quality import SCORE_KEYS
 from mt.records import Hypothesis
 from tests.conftest import SEED_ARTICLE
+from tests.output_files import check_dataset, check_moses, check_tmx, check_tsv, read_pairs
 
 
 @pytest.mark.parametrize(
@@ -126,18 +127,12 @@ def test_pairs_jsonl_has_one_pair_per_segment_with_offsets(seed_run: Path) -> No
     assert any(p["pieces"] > 1 for p in pairs)  # the longest sentences exceed the 48-token limit
 
 
-def test_moses_and_tsv_files_line_up(seed_run: Path) -> None:
-    pairs = read_jsonl(seed_run / "pairs.jsonl")
-    ar = (seed_run / "corpus.ar").read_text(encoding="utf-8").splitlines()
-    en = (seed_run / "corpus.en").read_text(encoding="utf-8").splitlines()
-    assert len(ar) == len(en) == len(pairs)
-    assert ar == [p["ar"] for p in pairs] and en == [p["en"] for p in pairs]
-    rows = [line.split("\t") for line in (seed_run / "pairs.tsv").read_text(encoding="utf-8").splitlines()]
-    assert rows[0] == ["id", "doc_id", "index", "start", "end", "quality", "score", "flags", *SCORE_KEYS,
-                       "ar", "en", "ref"]
-    assert len(rows) == len(pairs) + 1 and all(len(r) == 11 + len(SCORE_KEYS) for r in rows)
-    assert [r[-3] for r in rows[1:]] == ar
-    assert [float(r[5]) for r in rows[1:]] == [p["quality"] for p in pairs]
+def test_moses_tsv_and_tmx_hold_every_pair(seed_run: Path) -> None:
+    pairs = read_pairs(seed_run)
+    assert len(pairs) == 12
+    check_moses(seed_run, pairs)
+    check_tsv(seed_run, pairs)
+    check_tmx(seed_run, pairs)
 
 
 def test_manifest_records_what_makes_the_run_reproducible(seed_run: Path) -> None:
@@ -152,21 +147,11 @@ def test_manifest_records_what_makes_the_run_reproducible(seed_run: Path) -> Non
 
 
 def test_load_dataset_on_the_run_folder(seed_run: Path) -> None:
-    import datasets
-
     import mt
 
-    ds = datasets.load_dataset(str(seed_run))
-    train = ds["train"]
-    assert train.num_rows == 12
-    assert isinstance(train.features["translation"], datasets.Translation)
-    assert train.features["translation"].languages == ["ar", "en"]
-    pairs = read_jsonl(seed_run / "pairs.jsonl")
-    assert train[3]["translation"] == {"ar": pairs[3]["ar"], "en": pairs[3]["en"]}
-    assert train[3]["id"] == pairs[3]["id"] and train[3]["start"] == pairs[3]["start"]
-    assert train[3]["quality"] == pairs[3]["quality"] and train[3]["scores"] == pairs[3]["scores"]
-    assert train[3]["flags"] == pairs[3]["flags"] and train[3]["reasons"] == pairs[3]["reasons"]
-    assert mt.load_outputs(seed_run)["train"]["id"] == train["id"]
+    pairs = read_pairs(seed_run)
+    check_dataset(seed_run, pairs)  # every row, every column
+    assert mt.load_outputs(seed_run)["train"]["id"] == [p["id"] for p in pairs]
 
 
 def test_nllb_run_writes_pairs(nllb_config: Path) -> None:
@@ -178,7 +163,9 @@ def test_nllb_run_writes_pairs(nllb_config: Path) -> None:
 def test_rerun_writes_identical_data_files(marian_config: Path) -> None:
     config = load_config(marian_config)
     first = translate(config, SEED_ARTICLE)
-    before = {name: (first / name).read_bytes() for name in ("pairs.jsonl", "corpus.en", "pairs.tsv")}
+    names = ("pairs.jsonl", "corpus.ar", "corpus.en", "pairs.tsv", "pairs.tmx", "README.md", "report.html",
+             "data/train-00000-of-00001.parquet")
+    before = {name: (first / name).read_bytes() for name in names}
     second = translate(config, SEED_ARTICLE, overwrite=True)
     assert first == second
     assert {name: (second / name).read_bytes() for name in before} == before

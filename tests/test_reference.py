@@ -13,7 +13,7 @@ from mt.config import load_config
 from mt.errors import InputError
 from mt.pipeline import translate
 from mt.quality import corpus_reference_scores
-from mt.records import Pair
+from mt.records import Hypothesis, Pair
 from mt.reference import attach_references, sidecar
 from mt.writers import write_tmx
 from tests.conftest import SEED_ARTICLE, write_config
@@ -118,14 +118,70 @@ def test_min_quality_moves_low_pairs_to_rejected(marian_config: Path, tmp_path: 
 
 def test_round_trip_scores_with_a_back_translation_config(tmp_path: Path, tiny_marian: Path) -> None:
     # The tiny model stands in for an English→Arabic one: its output is gibberish, the plumbing is real.
+    from mt.backends import load_translator
+    from mt.normalize import normalize_for_model
+
     back = write_config(tmp_path / "back.yaml", name="back", model=str(tiny_marian), beam_size=1, max_new_tokens=8)
     config = write_config(tmp_path / "fwd.yaml", name="fwd", model=str(tiny_marian), beam_size=1, max_new_tokens=8,
                           output_dir=str(tmp_path / "out"), quality={"round_trip": "back.yaml"})
     run_dir = translate(load_config(config), SEED_ARTICLE)
     pairs = read_jsonl(run_dir / "pairs.jsonl")
-    assert all(0 <= p["scores"]["round_trip_chrf"] <= 100 for p in pairs)
+    lines = list(dict.fromkeys(normalize_for_model(p["en"]) for p in pairs))  # one batch, as the run's
+    back_translation = dict(zip(lines, (h.text for h in load_translator(load_config(back)).translate_batch(lines))))
+    chrf = sacrebleu.metrics.CHRF()
+    expected = [round(chrf.sentence_score(back_translation[normalize_for_model(p["en"])], [p["ar"]]).score, 4)
+                for p in pairs]
+    assert [p["scores"]["round_trip_chrf"] for p in pairs] == expected
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["config"]["quality"]["round_trip"] == str(back.resolve())
+
+
+class Stub:
+    """A 'model' that answers from a table: the translations are known, so the scores on them are too."""
+
+    revision, max_input_tokens = None, 512
+
+    def __init__(self, model_id: str, table: dict[str, str]) -> None:
+        self.model_id, self.table = model_id, table
+
+    @staticmethod
+    def count_tokens(texts: list[str]) -> list[int]:
+        return [len(t.split()) + 1 for t in texts]
+
+    def translate_batch(self, texts: list[str]) -> list[Hypothesis]:
+        return [Hypothesis(self.table[t], -0.5, len(self.table[t].split()) + 1) for t in texts]
+
+
+FORWARD = {
+    "نفى المتحدث باسم الخارجية الروسية الأنباء.": "The Russian Foreign Ministry spokesman denied the reports.",
+    "وقال إن موسكو لن تتدخل.": "He said Moscow would not interfere.",
+    "وأضاف أن الاجتماع سيعقد غدا.": "He added that the meeting would be held tomorrow.",
+    "ذهب إلى السوق؟": "Did he go to the market?",
+    "ذهب الوفد إلى جنيف.": "",  # no output: nothing to back-translate
+}
+BACKWARD = {
+    "The Russian Foreign Ministry spokesman denied the reports.": "نفى المتحدث باسم الخارجية الروسية الأنباء.",
+    "He said Moscow would not interfere.": "قال إن موسكو لن تتدخل.",  # the source without its first letter (و)
+    "He added that the meeting would be held tomorrow.": "أضاف أن اللقاء سيعقد غدا.",
+    "Did he go to the market?": "",
+}
+
+
+def test_round_trip_chrf_is_chrf_of_the_back_translation_against_the_source(tmp_path: Path) -> None:
+    """chrF (sacrebleu's, character 6-grams, beta 2) with the back-translation as hypothesis and the Arabic source
+    as reference: the source itself scores 100, nothing 0; the numbers are sacrebleu's on these strings."""
+    write_config(tmp_path / "back.yaml", name="back", model="stub/en-ar")
+    config = write_config(tmp_path / "fwd.yaml", name="fwd", model="stub/ar-en", backend="hf",
+                          output_dir=str(tmp_path / "out"), quality={"round_trip": "back.yaml"})
+    article = tmp_path / "a.txt"
+    article.write_text(" ".join(FORWARD) + "\n", encoding="utf-8")
+    run_dir = translate(load_config(config), article, translator=Stub("stub/ar-en", FORWARD),  # type: ignore[arg-type]
+                        back_translator=Stub("stub/en-ar", BACKWARD))  # type: ignore[arg-type]
+    pairs = read_jsonl(run_dir / "pairs.jsonl")
+    assert [p["ar"] for p in pairs] == list(FORWARD)
+    # chrF(hypothesis, reference) is not symmetric: the other way round the second and third would be 98.7115
+    # and 62.4884
+    assert [p["scores"]["round_trip_chrf"] for p in pairs] == [100.0, 95.0378, 57.1666, 0.0, None]
 
 
 def test_tmx_parses_back_with_translate_toolkit(tmp_path: Path) -> None:

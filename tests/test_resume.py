@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -92,6 +93,75 @@ def test_sigkill_at_several_points_then_resume_is_byte_identical(tmp_path: Path,
     assert not list(run_dir.rglob(".*.tmp"))
 
 
+# Files of a resumed run that legitimately differ from an uninterrupted run's: the checkpoint records which run
+# stored each translation; the manifest's timings, peak memory and count of resumed translations are the run's own.
+DIFFER = {"checkpoint.sqlite", "manifest.json"}
+
+
+def test_a_resumed_run_restores_its_translations_byte_for_byte(tmp_path: Path, tiny_marian: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed after 5 of its 12 batches, then run again: the 12 translations read back from the checkpoint give
+    the same files, byte for byte, as a clean run whose translations all come from the model."""
+    from mt.backends import load_translator
+    from mt.config import load_config
+    from mt.pipeline import translate
+
+    config = load_config(write_config(tmp_path / "c.yaml", name="resume", model=str(tiny_marian), beam_size=1,
+                                      max_new_tokens=8, max_input_tokens=48, max_batch_tokens=128,
+                                      output_dir=str(tmp_path / "out")))
+    model = load_translator(config)
+
+    class Model:
+        """The tiny model, counting what it is asked; it loses power at batch `cut`."""
+
+        model_id, revision, max_input_tokens = model.model_id, model.revision, model.max_input_tokens
+        count_tokens = staticmethod(model.count_tokens)
+
+        def __init__(self, cut: int | None = None) -> None:
+            self.cut, self.asked = cut, []
+
+        def translate_batch(self, texts: list[str]) -> list[Hypothesis]:
+            if len(self.asked) == self.cut:
+                raise RuntimeError("power cut")
+            self.asked.append(texts)
+            return model.translate_batch(texts)
+
+    killed = Model(cut=5)
+    with pytest.raises(RuntimeError, match="power cut"):
+        translate(config, SEED_ARTICLE, translator=killed)  # type: ignore[arg-type]
+    [run_dir] = (tmp_path / "out").iterdir()
+    saved = {t for batch in killed.asked for t in batch}
+    assert len(saved) == 12 and not (run_dir / "pairs.jsonl").exists()
+    resumed = Model()
+    assert translate(config, SEED_ARTICLE, translator=resumed) == run_dir  # type: ignore[arg-type]
+    asked = [t for batch in resumed.asked for t in batch]
+    assert len(asked) == 35 - 12 and not saved & set(asked)  # the 12 saved ones came from the checkpoint
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["counts"]["resumed_translations"] == 12
+    run_dir.rename(tmp_path / "resumed")
+
+    # the clean run, in the same place (its manifest names it), never reads a checkpoint
+    monkeypatch.setattr(Checkpoint, "load", lambda self, sources=None: {})
+    clean = Model()
+    assert translate(config, SEED_ARTICLE, translator=clean) == run_dir  # type: ignore[arg-type]
+    assert sum(map(len, clean.asked)) == 35
+    files = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "resumed").as_posix()
+                           for p in (tmp_path / "resumed").rglob("*") if p.is_file())
+    assert {".lock", "run.json", "pairs.jsonl", "pairs.tsv", "pairs.tmx", "corpus.ar", "corpus.en", "report.html",
+            "README.md", "data/train-00000-of-00001.parquet"} | DIFFER == set(files)
+    for name in set(files) - DIFFER:
+        assert (tmp_path / "resumed" / name).read_bytes() == (run_dir / name).read_bytes(), name
+
+    def steady(path: Path) -> dict:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        del data["timings"], data["resources"], data["counts"]["resumed_translations"]
+        return dict(data)
+
+    assert steady(tmp_path / "resumed" / "manifest.json") == steady(run_dir / "manifest.json")
+    assert json.loads((run_dir / "manifest.json").read_text())["counts"]["resumed_translations"] == 0
+
+
 def test_checkpoint_keeps_finished_batches_and_skips_failed_ones(tmp_path: Path) -> None:
     cp = Checkpoint(tmp_path, "abcd1234")
     cp.save(["أ", "ب"], [Hypothesis("a", -0.5, 2), Hypothesis("", float("nan"), 0, error="out_of_memory")])
@@ -123,8 +193,6 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path, mon
 
 
 def test_out_of_memory_halves_the_batch_down_to_one_then_flags(marian_config: Path) -> None:
-    import json
-
     import torch
 
     from mt.backends import load_translator

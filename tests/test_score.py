@@ -69,10 +69,13 @@ def test_forced_decoding_scores_the_models_own_output_as_its_search_did(marian_c
 
 @pytest.mark.parametrize(("model", "per_token"), [("tiny_nllb", 1e-4), ("tiny_marian", 0.01)])
 def test_ct2_forced_decoding_equals_hf(model: str, per_token: float, request: pytest.FixtureRequest,
-                                       tmp_path: Path) -> None:
+                                       tmp_path: Path, private_mt_cache: Path) -> None:
     """The same log-probabilities from both backends at float32. CTranslate2's Marian leaves the <pad> token out
-    of the softmax (transformers keeps it), log(1 - p(pad)) per token: about 1/300 on the tiny model."""
+    of the softmax (transformers keeps it), log(1 - p(pad)) per token: about 1/300 on the tiny model. The
+    conversion goes to the tests' own cache, not the user's ~/.cache/mt."""
     pytest.importorskip("ctranslate2")
+    from mt.backends.ct2 import cache_root
+
     for path in (request.getfixturevalue(model),):
         scores = []
         for backend in ("hf", "ct2"):
@@ -81,6 +84,7 @@ def test_ct2_forced_decoding_equals_hf(model: str, per_token: float, request: py
             scores.append(load_translator(config).score_pairs(AR[:2], EN[:2]))
         for (hf_total, hf_n), (ct2_total, ct2_n) in zip(*scores):
             assert ct2_n == hf_n and ct2_total / ct2_n == pytest.approx(hf_total / hf_n, abs=per_token)
+    assert cache_root() == private_mt_cache / "ct2" and list(cache_root().glob("*/model.bin"))
 
 
 def _files(tmp_path: Path) -> tuple[Path, Path]:
@@ -295,13 +299,12 @@ def test_score_refuses_a_locked_folder_at_once_naming_the_holder(tmp_path: Path,
     assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(out)]) == 0
 
 
-@pytest.mark.slow
 def test_two_concurrent_scores_give_one_clean_folder(tmp_path: Path) -> None:
     src, tgt = tmp_path / "big.ar.txt", tmp_path / "big.en.txt"
-    src.write_text("\n".join(AR[:2] * 3000) + "\n", encoding="utf-8")
-    tgt.write_text("\n".join(EN[:2] * 3000) + "\n", encoding="utf-8")
-    run_twice_at_once(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path / "scores")],
-                      ROOT)
-    rows = _rows(tmp_path / "scores")
-    assert len(rows) == 6000 and [r["ar"] for r in rows[:2]] == AR[:2]
-    assert not list((tmp_path / "scores").glob("*.tmp"))
+    src.write_text("\n".join(AR[:2] * 30) + "\n", encoding="utf-8")
+    tgt.write_text("\n".join(EN[:2] * 30) + "\n", encoding="utf-8")
+    out = tmp_path / "scores"
+    run_twice_at_once(["score", "--source", str(src), "--target", str(tgt), "--output", str(out)], ROOT, out)
+    rows = _rows(out)
+    assert len(rows) == 60 and [r["ar"] for r in rows[:2]] == AR[:2]
+    assert not list(out.glob("*.tmp"))

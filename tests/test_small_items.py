@@ -16,11 +16,14 @@ from pathlib import Path
 import pytest
 
 import mt.pipeline
+from mt.backends import load_translator
 from mt.cli import main
 from mt.config import load_config
 from mt.pipeline import translate
 from tests.conftest import ROOT, SEED_ARTICLE
 
+DATA_FILES = ("pairs.jsonl", "corpus.ar", "corpus.en", "pairs.tsv", "pairs.tmx", "README.md", "report.html",
+              "data/train-00000-of-00004.parquet", "data/train-00003-of-00004.parquet")
 SENTENCES = ["نفى المتحدث باسم الخارجية الروسية الأنباء.", "وقال إن موسكو لن تتدخل في شؤون سوريا."]
 
 
@@ -76,10 +79,24 @@ def test_a_fresh_run_resumes_nothing(tmp_path: Path, marian_config: Path, monkey
     counts = json.loads((run_dir / "manifest.json").read_text())["counts"]
     assert counts["pairs"] == 8 and counts["unique_model_inputs"] == 8  # 2 per chunk
     assert counts["resumed_translations"] == 0
-    # a second run on the same folder really resumes: both translations come from the first run
-    again = translate(config, folder, overwrite=False)
+    written = {name: (run_dir / name).read_bytes() for name in DATA_FILES}
+    # a second run on the same folder really resumes: both translations come from the first run, unchanged
+    model = load_translator(config)
+    asked: list[str] = []
+
+    class Counting:
+        model_id, revision, max_input_tokens = model.model_id, model.revision, model.max_input_tokens
+        count_tokens = staticmethod(model.count_tokens)
+
+        def translate_batch(self, texts: list[str]) -> list:
+            asked.extend(texts)
+            return model.translate_batch(texts)
+
+    again = translate(config, folder, overwrite=False, translator=Counting())  # type: ignore[arg-type]
     shards = json.loads((again / "manifest.json").read_text())["counts"]
     assert again == run_dir and shards["resumed_translations"] == 8  # every chunk re-scored from the checkpoint
+    assert asked == []
+    assert {name: (again / name).read_bytes() for name in DATA_FILES} == written
 
 
 def test_sigterm_ends_like_ctrl_c() -> None:
