@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from mt.errors import MtError
+from mt.errors import MtError, disk_full
 from mt.records import Hypothesis
 
 FILE = "checkpoint.sqlite"
@@ -36,6 +36,8 @@ class Checkpoint:
                 self.db.execute("ALTER TABLE translations ADD COLUMN run INTEGER NOT NULL DEFAULT 0")
             self.run = int(self.db.execute("SELECT COALESCE(MAX(run), 0) + 1 FROM translations").fetchone()[0])
         except sqlite3.DatabaseError as exc:
+            if disk_full(exc):
+                raise  # the run folder names the full disk
             raise MtError(f"checkpoint '{self.path}' cannot be used ({exc}); run again with --overwrite") from None
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('config_hash', ?)", (config_hash,))
@@ -94,3 +96,22 @@ class Checkpoint:
 
     def close(self) -> None:
         self.db.close()
+
+
+def discard_if_empty(run_dir: Path) -> None:
+    """Remove the checkpoint of `run_dir` if it holds no translation (a run that failed before translating
+    anything, on bad input say, leaves nothing behind). Close it first; a damaged one is kept."""
+    path = run_dir / FILE
+    if not path.exists():
+        return
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            empty = db.execute("SELECT 1 FROM translations LIMIT 1").fetchone() is None
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return
+    if empty:
+        for name in (FILE, f"{FILE}-wal", f"{FILE}-shm", f"{FILE}-journal"):
+            (run_dir / name).unlink(missing_ok=True)

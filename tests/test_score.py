@@ -259,9 +259,10 @@ def test_score_output_holding_another_inputs_scores_is_refused_then_overwritten(
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["pairs"] == 1
     assert sorted(p.name for p in out.iterdir()) == [".lock", "corpus.ar", "corpus.en", "manifest.json",
                                                      "pairs.jsonl", "pairs.tsv", "run.json"]
-    # a folder of other files (here the inputs' own) is never written into unasked
-    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path)]) == 2
-    assert "holds files that are not this run's" in capsys.readouterr().err
+    # a folder that holds the inputs is never written into, --overwrite or not
+    for extra in ([], ["--overwrite"]):
+        assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path), *extra]) == 2
+        assert f"the output folder '{tmp_path}' holds the input '{src}'" in capsys.readouterr().err
 
 
 def test_score_refuses_a_locked_folder_at_once_naming_the_holder(tmp_path: Path,
