@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "number when absent)")
     tr.add_argument("--split", default="train", help="the split of a Hugging Face dataset (default: train)")
     tr.add_argument("--output-dir", help="folder for run folders (overrides the config's output_dir)")
-    tr.add_argument("--overwrite", action="store_true", help="delete the run folder first")
+    tr.add_argument("--overwrite", action="store_true", help="start the run folder afresh (mt's own files only: "
+                    "a folder holding anything else is refused)")
     tr.add_argument("--engine", choices=("local", "ray"), default="local",
                     help="local: this process (default); ray: a Ray Data pipeline (pip install 'mt[ray]')")
     tr.add_argument("--ray-address", help="join this Ray cluster (HOST:PORT as `ray start --head` prints it, or "
@@ -97,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "aligned first")
     cmp.add_argument("--output", help="folder for the comparison (default: <output_dir>/compare-<name>)")
     cmp.add_argument("--name", help="name of the comparison (default: the compare file's, or the systems')")
-    cmp.add_argument("--overwrite", action="store_true", help="translate again even where a run exists")
+    cmp.add_argument("--overwrite", action="store_true", help="translate again even where a run exists, and "
+                     "replace the --output folder of another comparison")
     cmp.set_defaults(func=cmd_compare)
 
     sc = sub.add_parser("score", parents=[verbose],
@@ -114,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--min-quality", type=float, metavar="Q", help="keep pairs with quality >= Q; the rest go to "
                     "rejected.jsonl")
     sc.add_argument("--overwrite", action="store_true", help="replace the output folder even if it holds another "
-                    "input's scores")
+                    "input's scores (mt's own files only)")
     sc.set_defaults(func=cmd_score)
 
     dl = sub.add_parser("download", parents=[verbose], help="fetch a config's model into the Hugging Face cache")

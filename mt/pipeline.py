@@ -13,7 +13,7 @@ from typing import Any
 
 from mt.backends import Translator, load_translator, resolve_backend
 from mt.batching import translate_all
-from mt.checkpoint import Checkpoint, discard_if_empty
+from mt.checkpoint import Checkpoint
 from mt.config import Config
 from mt.errors import InputError
 from mt.io import MARKUP, input_files
@@ -101,8 +101,7 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
                     chunk.timings["write_shards_s"] = time.perf_counter() - clock
                     stats.merge(chunk.to_dict())
         except BaseException:
-            checkpoint.close()
-            discard_if_empty(run_dir)  # nothing translated (bad input further on, say): nothing left behind
+            checkpoint.close_or_discard()  # nothing translated yet (bad input, say): nothing left behind
             raise
         checkpoint.close()
         if stats.units == 0:

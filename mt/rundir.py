@@ -95,7 +95,7 @@ class RunFolder:
         if kind is not None:
             self.remove_if_unused()
         self.release()
-        if exc is not None and disk_full(exc):
+        if exc is not None and disk_full(exc, self.path):
             raise DiskFull(disk_full_message(self.path)) from exc
 
     def give_up(self) -> None:
@@ -194,7 +194,7 @@ def not_a_folder(folder: Path) -> str:
 
 
 def _unwritable(folder: Path, exc: OSError) -> str:
-    if disk_full(exc):
+    if disk_full(exc, folder):
         return disk_full_message(folder)
     return f"output folder '{folder}' cannot be written: {exc.strerror or exc}"
 
