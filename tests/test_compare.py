@@ -10,6 +10,7 @@ import pytest
 import sacrebleu
 
 from mt.cli import main
+from mt.rundir import foreign_entries
 from tests.conftest import SEED_ARTICLE, write_config
 
 pytestmark = pytest.mark.slow
@@ -38,6 +39,7 @@ def test_compare_with_a_line_aligned_reference(tmp_path: Path, systems: list[str
     assert re.fullmatch(r"compare-tiny-[0-9a-f]{8}", out.name)
     assert sorted(p.name for p in out.iterdir()) == [".lock", "report.html", "run.json", "side_by_side.jsonl",
                                                      "table.json", "table.md"]
+    assert foreign_entries(out) == []  # all mt's: --overwrite may replace every one of them
     table = json.loads((out / "table.json").read_text())
     refs = reference.read_text(encoding="utf-8").splitlines()
     assert table["reference_groups"] == 12  # one reference line per segment: no alignment needed
