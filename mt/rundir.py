@@ -11,7 +11,7 @@ Only what mt made is ever removed: `--overwrite` replaces a folder that holds mt
 files mt writes (`MADE_FILES`, `MADE_FOLDERS`); a folder holding anything else, or an input of the command, is
 refused, and the clean-ups after a failed run remove mt's own files only.
 
-The lock is `fcntl.flock` on `.lock` in the run folder (`--overwrite` empties the folder but keeps it). It is
+The lock is `fcntl.flock` on `.lock` in the run folder (`--overwrite` removes mt's files but keeps it). It is
 held for the whole run and released by the OS when the process ends in any way, a crash or SIGKILL included;
 the file holds the holder's PID so that a refusal can name it.
 """
