@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from mt.errors import MtError
+from mt.errors import MtError, disk_full
 from mt.records import Hypothesis
 
 FILE = "checkpoint.sqlite"
@@ -21,8 +21,10 @@ FILE = "checkpoint.sqlite"
 class Checkpoint:
     def __init__(self, run_dir: Path, config_hash: str) -> None:
         self.path = run_dir / FILE
+        self.saved = 0  # translations stored by this process
+        existed, db = self.path.exists(), None
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db = db = sqlite3.connect(self.path, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -35,7 +37,14 @@ class Checkpoint:
             if "run" not in columns:  # which run stored a row: a checkpoint of an older mt lacks it
                 self.db.execute("ALTER TABLE translations ADD COLUMN run INTEGER NOT NULL DEFAULT 0")
             self.run = int(self.db.execute("SELECT COALESCE(MAX(run), 0) + 1 FROM translations").fetchone()[0])
+            self.had_rows = self.db.execute("SELECT 1 FROM translations LIMIT 1").fetchone() is not None
         except sqlite3.DatabaseError as exc:
+            if db is not None:
+                db.close()
+            if not existed:  # made just now (on a full disk, say): not left behind
+                _remove(run_dir)
+            if disk_full(exc, run_dir):
+                raise  # the run folder names the full disk
             raise MtError(f"checkpoint '{self.path}' cannot be used ({exc}); run again with --overwrite") from None
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('config_hash', ?)", (config_hash,))
@@ -81,6 +90,7 @@ class Checkpoint:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO translations (source, text, score, n_tokens, run) "
                                 "VALUES (?, ?, ?, ?, ?)", rows)
+        self.saved += len(rows)
 
     def note_worker(self, pid: int, restarted: bool) -> None:
         """Record that a worker process of this run started (a restarted one too, even if it never gets a batch)."""
@@ -94,3 +104,33 @@ class Checkpoint:
 
     def close(self) -> None:
         self.db.close()
+
+    def close_or_discard(self) -> None:
+        """Close; and remove the checkpoint if no run has stored a translation in it (a run that failed before
+        translating anything, on bad input or a full disk, leaves nothing behind)."""
+        self.db.close()
+        if not self.had_rows and not self.saved:
+            _remove(self.path.parent)
+
+
+def discard_if_empty(run_dir: Path) -> None:
+    """`Checkpoint.close_or_discard` for a checkpoint that other processes wrote (the Ray engine's actors): removed
+    if it holds no translation; one that cannot be read is kept."""
+    path = run_dir / FILE
+    if not path.exists():
+        return
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            empty = db.execute("SELECT 1 FROM translations LIMIT 1").fetchone() is None
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return
+    if empty:
+        _remove(run_dir)
+
+
+def _remove(run_dir: Path) -> None:
+    for name in (FILE, f"{FILE}-wal", f"{FILE}-shm", f"{FILE}-journal"):
+        (run_dir / name).unlink(missing_ok=True)

@@ -1,4 +1,10 @@
-"""The `mt` command. The only place that turns errors into messages and exit codes."""
+"""The `mt` command. The only place that turns errors into messages and exit codes.
+
+Exit codes: 0 done; 2 an error you can fix, in one line (a mistake in the command, the input or a config, or the
+machine: disk full, permission denied); 1 an internal error (a bug: one line, the traceback with -v); 130
+interrupted (Ctrl-C, SIGTERM); 141 standard output closed early (`mt segment big.txt | head -1`), quietly, as
+the shell reports a command ended by SIGPIPE.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,22 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from mt import __version__
-from mt.errors import MtError
+from mt.errors import MtError, disk_full
 
 log = logging.getLogger("mt")
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 DEFAULT_CONFIG = "configs/default.yaml"
 
 
@@ -48,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--split", help="the split of a Hugging Face dataset (default: train; a split named here must "
                     "exist)")
     tr.add_argument("--output-dir", help="folder for run folders (overrides the config's output_dir)")
-    tr.add_argument("--overwrite", action="store_true", help="delete the run folder first")
+    tr.add_argument("--overwrite", action="store_true", help="start the run folder afresh (mt's own files only: "
+                    "a folder holding anything else is refused)")
     tr.add_argument("--engine", choices=("local", "ray"), default="local",
                     help="local: this process (default); ray: a Ray Data pipeline (pip install 'mt[ray]')")
     tr.add_argument("--ray-address", help="join this Ray cluster (HOST:PORT as `ray start --head` prints it, or "
@@ -93,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "aligned first")
     cmp.add_argument("--output", help="folder for the comparison (default: <output_dir>/compare-<name>)")
     cmp.add_argument("--name", help="name of the comparison (default: the compare file's, or the systems')")
-    cmp.add_argument("--overwrite", action="store_true", help="translate again even where a run exists")
+    cmp.add_argument("--overwrite", action="store_true", help="translate again even where a run exists, and "
+                     "replace the --output folder of another comparison")
     cmp.set_defaults(func=cmd_compare)
 
     sc = sub.add_parser("score", parents=[verbose, reading],
@@ -110,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--min-quality", type=float, metavar="Q", help="keep pairs with quality >= Q; the rest go to "
                     "rejected.jsonl")
     sc.add_argument("--overwrite", action="store_true", help="replace the output folder even if it holds another "
-                    "input's scores")
+                    "input's scores (mt's own files only)")
     sc.set_defaults(func=cmd_score)
 
     dl = sub.add_parser("download", parents=[verbose], help="fetch a config's model into the Hugging Face cache")
@@ -146,8 +159,6 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from mt.io import decode_text, read_text
     from mt.segment import split_sentences
 
@@ -170,8 +181,6 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def _lines(path_text: str, args: argparse.Namespace) -> list[str]:
-    from pathlib import Path
-
     from mt.io import read_text
 
     path = Path(path_text)
@@ -215,14 +224,33 @@ def cmd_align(args: argparse.Namespace) -> int:
                 out.append(json.dumps(record, ensure_ascii=False))
     text = "".join(line + "\n" for line in out)
     if args.output:
-        from pathlib import Path
-
-        from mt.writers import atomic_write
-
-        atomic_write(Path(args.output), text)
+        _write_output(Path(args.output), text, {"--source": args.source, "--target": args.target,
+                                                "--translation": args.translation})
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _write_output(path: Path, text: str, inputs: dict[str, str | None]) -> None:
+    """`mt align --output`: a file, never a folder, never one of the inputs."""
+    from mt.writers import atomic_write
+
+    if path.is_dir():
+        raise MtError(f"--output '{path}' is a folder; give the name of a file to write (e.g. {path / 'beads.txt'})")
+    for flag, name in inputs.items():
+        if name and path.exists() and os.path.samefile(path, name):
+            raise MtError(f"--output '{path}' is the {flag} file, which would be overwritten; pick another file")
+    try:
+        atomic_write(path, text)
+    except (FileExistsError, NotADirectoryError):
+        from mt.rundir import not_a_folder
+
+        raise MtError(f"--output: {not_a_folder(path.parent)}") from None
+    except OSError as exc:
+        if disk_full(exc):
+            raise MtError(f"the disk is full: --output '{path}' cannot be written (no space left on the device); "
+                          "free some space or pick another place") from None
+        raise MtError(f"--output '{path}' cannot be written: {exc.strerror or exc}") from None
 
 
 def _machine_translation(config_path: str, source: list[str]) -> list[str]:
@@ -237,8 +265,6 @@ def _machine_translation(config_path: str, source: list[str]) -> list[str]:
 
 def _config_path(path: str, alternative: str = "") -> str:
     """The --config to load; the default one, relative to the working folder, missing is an error saying so."""
-    from pathlib import Path
-
     if path == DEFAULT_CONFIG and not Path(path).is_file():
         raise MtError(f"no --config given and the default '{DEFAULT_CONFIG}' does not exist in the current folder "
                       f"({Path.cwd()}); pass --config PATH to a model config (the repository's configs/ has them)"
@@ -286,16 +312,60 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe or a full disk shows here, not after main has returned
+        return code
     except MtError as exc:
-        print(f"mt: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return _error(str(exc))
     except KeyboardInterrupt:
         print("mt: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_CLOSED_PIPE
+    except Exception as exc:  # noqa: BLE001 (the edge: environmental failures in one line, bugs with -v)
+        log.debug("the failure in full", exc_info=True)
+        message = _environmental(exc)
+        if message is not None:
+            return _error(message)
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+            return EXIT_INTERNAL_ERROR
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"mt: error: internal error: {detail[:300]} (run again with -v for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _error(message: str) -> int:
+    print(f"mt: error: {message}", file=sys.stderr)
+    return EXIT_USER_ERROR
+
+
+def _environmental(exc: Exception) -> str | None:
+    """One line for a failure of the machine rather than of mt (disk full, permission denied, another OS
+    error), None for anything else."""
+    if disk_full(exc):
+        where = f" while writing '{exc.filename}'" if isinstance(exc, OSError) and exc.filename else ""
+        return f"the disk is full (no space left on the device){where}; free some space and run the command again"
+    if isinstance(exc, OSError):
+        where = f": '{exc.filename}'" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    return None
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: point standard output at /dev/null, so that Python's own flush at exit is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to quiet
+        pass
 
 
 if __name__ == "__main__":

@@ -6,19 +6,28 @@ reference is aligned once (line by line when it has one line per segment, else w
 system's translations), and every system is scored on the same aligned text: corpus BLEU, chrF, chrF++ and TER
 with sacrebleu signatures, 95% bootstrap confidence intervals and paired bootstrap p-values against the first
 system. Without one: reference-free quality and how much the systems agree (chrF of each against each other).
+
+The comparison's folder follows the run-folder rules of `mt.rundir`: it belongs to its systems and its input and
+reference (`compare-<name>-<hash of them>`, recorded in its run.json), it is locked while `mt compare` runs, and a
+folder that holds another comparison, anything mt did not make or an input is refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sacrebleu.metrics import CHRF
-from sacrebleu.significance import PairedTest
+from sacrebleu.metrics.base import Metric
+from sacrebleu.significance import PairedTest, Result, estimate_ci
 
 from mt.align import align
 from mt.backends import resolve_backend
@@ -29,7 +38,7 @@ from mt.manifest import text_sha256
 from mt.quality import REFERENCE_METRICS, reference_metrics
 from mt.reference import read_reference, reference_sentences
 from mt.report import compare_report
-from mt.rundir import run_dir_for
+from mt.rundir import claim_folder, run_dir_for
 from mt.sources import Source, open_source
 from mt.writers import atomic_write
 
@@ -110,6 +119,7 @@ def score_systems(names: list[str], hyps: list[list[str]], refs: list[str]) -> t
     """Corpus scores with 95% bootstrap confidence intervals and paired bootstrap p-values against the first
     system (sacrebleu's PairedTest); returns per system per metric {score, mean, ci, p_value}, and signatures."""
     test = PairedTest(list(zip(names, hyps)), reference_metrics(), [refs], test_type="bs", n_samples=BOOTSTRAP_SAMPLES)
+    test._fn = paired_bootstrap  # sacrebleu's test, with ties counted in the p-value
     signatures, results = test()
     keys = [k for k in results if k != "System"]
     table: dict[str, dict[str, Any]] = {name: {} for name in names}
@@ -119,6 +129,34 @@ def score_systems(names: list[str], hyps: list[list[str]], refs: list[str]) -> t
             table[name][ours] = {"score": round(result.score, 4), "mean": _round(result.mean),
                                  "ci": _round(result.ci), "p_value": _round(result.p_value)}
     return table, {ours: str(signatures[key]) for ours, key in zip(METRICS, keys)}
+
+
+def paired_bootstrap(baseline_info: dict[str, tuple[Any, Result]], sys_name: str, hypotheses: Sequence[str],
+                     references: Sequence[Sequence[str]] | None, metrics: dict[str, Metric],
+                     n_samples: int = BOOTSTRAP_SAMPLES, n_ar_confidence: int = -1,
+                     seed: int | None = None) -> tuple[str, dict[str, Result]]:
+    """sacrebleu's paired bootstrap test (`sacrebleu.significance._paired_bs_test`: the same resamples, scores
+    and confidence intervals) with one change: the p-value is the share of resamples whose centred difference is
+    at least the observed one, P(T >= t). sacrebleu counts only the greater ones, so two systems that score
+    alike on every resample (the same output, or BLEU 0 against 0) got p = 1/(n+1): "significant". Here they
+    get p = 1."""
+    rng = np.random.default_rng(seed)
+    idxs = rng.choice(len(hypotheses), size=(n_samples, len(hypotheses)), replace=True)
+    results = {}
+    for name, metric in metrics.items():
+        bl_stats, bl_result = baseline_info[name]
+        sys_stats = metric._extract_corpus_statistics(hypotheses, references)
+        sys_score = metric._aggregate_and_compute(sys_stats)
+        sys_array, bl_array = np.array(sys_stats, dtype="float32"), np.array(bl_stats, dtype="float32")
+        observed = abs(bl_result.score - sys_score.score)
+        scores_bl = np.array([metric._compute_score_from_stats(s.sum(0)).score for s in bl_array[idxs]])
+        scores_sys = np.array([metric._compute_score_from_stats(s.sum(0)).score for s in sys_array[idxs]])
+        sys_mean, sys_ci = estimate_ci(scores_sys)
+        diffs = np.abs(scores_sys - scores_bl)
+        centred = diffs - diffs.mean()
+        p_value = (int(np.sum(centred >= observed)) + 1) / (n_samples + 1)
+        results[name] = Result(sys_score.score, p_value, sys_mean, sys_ci)
+    return sys_name, results
 
 
 def _round(value: float | None) -> float | None:
@@ -148,6 +186,36 @@ def compare(config_paths: list[str], input_path: str | Path, reference: str | Pa
     if reference is not None:
         read_reference(reference)  # a missing or empty one is an error before any system runs
     source = open_source(input_path)  # listed once: a skipped entry is named once, not once per system
+    title = name or file_name or "-".join(names)[:80]
+    identity = compare_identity(configs, input_path, reference)
+    out = Path(output) if output else Path(configs[0].output_dir) / compare_folder_name(title, identity)
+    with claim_folder(out, identity, overwrite, inputs=[input_path, reference, *config_paths, *paths]):
+        write_comparison(out, title, paths, configs, source, reference, overwrite)
+    return out
+
+
+def compare_identity(configs: list[Config], input_path: str | Path, reference: str | Path | None) -> dict[str, Any]:
+    """What a comparison's folder belongs to, in `mt.rundir`'s terms: its systems (names and config hashes, in
+    order) and its input and reference (resolved paths)."""
+    systems = json.dumps([[c.name, c.config_hash()] for c in configs])
+    where = {"kind": "compare", "path": Path(input_path).resolve().as_posix(),
+             "reference": Path(reference).resolve().as_posix() if reference is not None else None}
+    return {"config_hash": hashlib.sha256(systems.encode()).hexdigest()[:8], "input": where}
+
+
+def compare_folder_name(title: str, identity: dict[str, Any]) -> str:
+    """`compare-<title>-<8 hex of the identity>`: another set of systems, input or reference is another folder;
+    the title keeps only letters, digits, `.`, `_` and `-`, so it cannot leave the output folder."""
+    safe = re.sub(r"[^\w.-]+", "-", title).strip(".-")[:60] or "systems"
+    blob = json.dumps(identity, sort_keys=True, ensure_ascii=False)
+    return f"compare-{safe}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
+
+
+def write_comparison(out: Path, title: str, paths: list[str], configs: list[Config], source: Source,
+                     reference: str | Path | None, overwrite: bool) -> None:
+    """Run (or reuse) every system's run and write the comparison's files into `out`."""
+    names = [c.name for c in configs]
+    input_path = source.path
     runs = [ensure_run(p, c, source, overwrite) for p, c in zip(paths, configs)]
     pairs = [read_pairs(run_dir) for run_dir, _ in runs]
     manifests = [json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")) for run_dir, _ in runs]
@@ -157,7 +225,7 @@ def compare(config_paths: list[str], input_path: str | Path, reference: str | Pa
             raise MtError(f"systems '{configs[0].name}' and '{cfg.name}' segment the input differently "
                           "(check repair_glued, encoding and strip_html); compare needs the same segments")
 
-    table: dict[str, Any] = {"name": name or file_name or "-".join(names)[:80], "input": str(input_path),
+    table: dict[str, Any] = {"name": title, "input": str(input_path),
                              "reference": str(reference) if reference else None, "systems": []}
     scores: dict[str, dict[str, Any]] = {}
     groups: list[tuple[list[int], str]] = []
@@ -190,16 +258,10 @@ def compare(config_paths: list[str], input_path: str | Path, reference: str | Pa
                          for n, system in zip(names, pairs)}}
             for k in range(len(ids))]
 
-    out = Path(output) if output else Path(configs[0].output_dir) / f"compare-{table['name']}"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MtError(f"output folder '{out}' cannot be written: {exc.strerror or exc}") from None
     atomic_write(out / "table.json", json.dumps(table, ensure_ascii=False, indent=2) + "\n")
     atomic_write(out / "table.md", markdown_table(table))
     atomic_write(out / "side_by_side.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in side))
     atomic_write(out / "report.html", compare_report(table, side))
-    return out
 
 
 def markdown_table(table: dict[str, Any]) -> str:

@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sys
 import threading
 import time
@@ -29,6 +28,7 @@ from mt.config import Config
 from mt.errors import InputError, MtError
 from mt.manifest import RunStats, build_manifest, text_sha256
 from mt.records import Document, Segment, pair_from_dict
+from mt.rundir import claim_run_dir, remove_made
 from mt.runwriter import RunWriter
 from mt.sources import Source
 
@@ -258,8 +258,8 @@ class _Doc:
 def translate_ray(config: Config, source: Source, *, config_path: str, overwrite: bool, address: str | None,
                   num_workers: int, gpus_per_worker: float, reference: str | None = None) -> Path:
     """Run the pipeline on Ray and write the run folder like the local engine; returns its path."""
+    from mt.checkpoint import discard_if_empty
     from mt.reference import check_reference
-    from mt.rundir import claim_run_dir
 
     ray = _import_ray()
     if num_workers < 1:
@@ -269,9 +269,13 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
     if reference is not None:
         check_reference(reference, source)
     clock = time.perf_counter()
-    with claim_run_dir(config, source, overwrite) as run_dir:  # locked until the run ends
-        return _run(ray, config, source, run_dir, clock, config_path=config_path, address=address,
-                    num_workers=num_workers, gpus_per_worker=gpus_per_worker, reference=reference)
+    with claim_run_dir(config, source, overwrite, inputs=[reference, config_path]) as run_dir:  # locked till the end
+        try:
+            return _run(ray, config, source, run_dir, clock, config_path=config_path, address=address,
+                        num_workers=num_workers, gpus_per_worker=gpus_per_worker, reference=reference)
+        except BaseException:
+            discard_if_empty(run_dir)  # nothing translated (bad input, say): nothing left behind
+            raise
 
 
 def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, *, config_path: str,
@@ -323,7 +327,7 @@ def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, 
     stats.timings["ray_startup_s"] = finished_clock - clock - translate_s
     stats.timings["translate_s"] = translate_s
     if stats.units == 0 and not assembler.reused:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        remove_made(run_dir)
         raise InputError(f"input '{source.path}' holds no text to translate (it is empty or whitespace only)")
     if stats.empty_documents:
         log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
 import time
 import unicodedata
@@ -23,7 +22,7 @@ from mt.normalize import normalize_for_model, presentation_forms
 from mt.quality import assess, round_scores, round_trip_chrf
 from mt.records import Document, Hypothesis, Pair, Segment
 from mt.reference import attach_references, check_reference, find_references
-from mt.rundir import claim_run_dir
+from mt.rundir import claim_run_dir, remove_made
 from mt.runwriter import RunWriter
 from mt.segment import split_sentences, sub_split
 from mt.sources import Source, open_source
@@ -74,7 +73,7 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
     if not any(doc.text.strip() for doc in source.documents()):  # stops at the first document with text
         raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
     stats = RunStats()
-    with claim_run_dir(config, source, overwrite) as run_dir:  # locked until the run ends
+    with claim_run_dir(config, source, overwrite, inputs=[reference, config_path]) as run_dir:  # locked till the end
         clock = time.perf_counter()
         if translator is None:
             translator = load_translator(config, config_path)
@@ -100,10 +99,12 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
                     writer.write(k, kept, rejected, chunk.to_dict())
                     chunk.timings["write_shards_s"] = time.perf_counter() - clock
                     stats.merge(chunk.to_dict())
-        finally:
-            checkpoint.close()
+        except BaseException:
+            checkpoint.close_or_discard()  # nothing translated yet (bad input, say): nothing left behind
+            raise
+        checkpoint.close()
         if stats.units == 0:
-            shutil.rmtree(run_dir, ignore_errors=True)
+            remove_made(run_dir)
             raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
         if stats.empty_documents:
             log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)

@@ -204,7 +204,8 @@ def pairs_from_run(run_dir: Path) -> tuple[list[Pair], list[str]]:
     """The (Arabic, reference) pairs of a run made with `mt translate --reference`."""
     path = run_dir / "pairs.jsonl"
     if not path.is_file():
-        raise InputError(f"'{run_dir}' is not a run folder (it has no pairs.jsonl)")
+        raise InputError(f"--source '{run_dir}' is a folder but not the run folder of an mt translate (it has no "
+                         "pairs.jsonl); give a file of Arabic sentences, one per line, with --target")
     pairs, skipped = [], 0
     text = path.read_text(encoding="utf-8")
     for line in text.splitlines():
@@ -262,7 +263,7 @@ def score(source: str, target: str | None = None, *, config: str | None = None, 
     clock = time.perf_counter()
     src = Path(source)
     if src.is_dir():
-        if target:
+        if target and (src / "pairs.jsonl").is_file():
             raise InputError("--target goes with a source file; a run folder brings its own reference sentences")
         pairs, hashes = pairs_from_run(src)
         inputs = {"kind": "run", "path": src.resolve().as_posix()}
@@ -279,7 +280,7 @@ def score(source: str, target: str | None = None, *, config: str | None = None, 
         min_quality = quality.min_quality
     identity = score_identity(inputs, quality, min_quality, [fwd_config, bwd_config])
     out = Path(output) if output else output_dir(Path(fwd_config.output_dir if fwd_config else "outputs"), identity)
-    with claim_folder(out, identity, overwrite):  # locked until the folder is written
+    with claim_folder(out, identity, overwrite, inputs=[source, target, config, reverse_config]):  # locked till written
         scorers = scorers or load_scorers(config, reverse_config, fwd_config, bwd_config)
         score_pairs(pairs, quality, scorers)
         used = corpus_quality(quality, [(p.ar, p.en) for p in pairs]) if len(pairs) >= quality.lexicon_min_pairs \

@@ -46,7 +46,7 @@ def output_dir_is_a_file(tmp: Path) -> list[str]:
 ERRORS = [
     ("missing-file", lambda tmp: ["--input", str(tmp / "missing.txt")], "input '{tmp}/missing.txt' does not exist"),
     ("folder-without-txt", lambda tmp: ["--input", str(tmp)], "input folder '{tmp}' holds no .txt files"),
-    ("output-folder-unwritable", output_dir_is_a_file, "output folder '{tmp}/taken' cannot be written"),
+    ("output-folder-unwritable", output_dir_is_a_file, "'{tmp}/taken' is a file, not a folder, so '{tmp}/taken/"),
     ("empty-file", file_with(b""), "holds no text to translate (it is empty or whitespace only)"),
     ("whitespace-only", file_with(b"  \r\n\t\n\xc2\xa0"), "holds no text to translate"),
     ("nul-bytes", file_with(ARABIC.encode() + b"\x00\x00"), "holds a NUL byte at byte offset 120: it looks binary"),

@@ -115,3 +115,63 @@ def test_segment_reads_standard_input() -> None:
 ])
 def test_verbose_goes_before_or_after_the_command(argv: list[str], count: int) -> None:
     assert build_parser().parse_args(argv).verbose == count
+
+
+ARTICLE_LINE = "نفى المتحدث باسم الخارجية الروسية الأنباء. وقال إن موسكو لن تتدخل.\n"
+
+
+@pytest.mark.parametrize(("fmt", "first_line"), [
+    ("text", "نفى المتحدث باسم الخارجية الروسية الأنباء.\n"),
+    ("jsonl", '{"text": "نفى المتحدث باسم الخارجية الروسية الأنباء.", "start": 0, "end": 42, "flags": []}\n'),
+])
+def test_a_closed_pipe_ends_the_command_quietly_with_141(tmp_path: Path, fmt: str, first_line: str) -> None:
+    """`mt segment big.txt | head -1`: far more output than a pipe holds, so the write meets the closed pipe."""
+    text = tmp_path / "big.txt"
+    text.write_text(ARTICLE_LINE * 5000, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "mt.cli", "segment", "--format", fmt, str(text)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline().decode("utf-8")
+    proc.stdout.close()  # as head does once it has its line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert err == b""
+    assert first == first_line
+
+
+def test_an_internal_error_is_one_line_and_its_traceback_comes_with_v(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import mt.segment
+
+    def bug(text: str, **kwargs: object) -> list:
+        return {"a": 1}["x"]  # a genuine bug, not the user's doing
+
+    monkeypatch.setattr(mt.segment, "split_sentences", bug)
+    (tmp_path / "a.txt").write_text(ARTICLE_LINE, encoding="utf-8")
+    assert main(["segment", str(tmp_path / "a.txt")]) == 1
+    assert capsys.readouterr().err == ("mt: error: internal error: KeyError: 'x' (run again with -v for the "
+                                       "traceback)\n")
+    assert main(["segment", str(tmp_path / "a.txt"), "-v"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):\n") and err.endswith("KeyError: 'x'\n")
+    assert "in bug" in err
+
+
+@pytest.mark.parametrize(("failure", "message"), [
+    (PermissionError(13, "Permission denied", "/srv/corpus/a.txt"), "Permission denied: '/srv/corpus/a.txt'"),
+    (OSError(5, "Input/output error"), "Input/output error"),
+    (OSError(28, "No space left on device"),
+     "the disk is full (no space left on the device); free some space and run the command again"),
+])
+def test_an_environmental_failure_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str], failure: OSError,
+                                                         message: str) -> None:
+    import mt.segment
+
+    def fail(text: str, **kwargs: object) -> list:
+        raise failure
+
+    monkeypatch.setattr(mt.segment, "split_sentences", fail)
+    (tmp_path / "a.txt").write_text(ARTICLE_LINE, encoding="utf-8")
+    assert main(["segment", str(tmp_path / "a.txt")]) == 2
+    assert capsys.readouterr().err == f"mt: error: {message}\n"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import sacrebleu
 
 from mt.cli import main
+from mt.rundir import foreign_entries
 from tests.conftest import SEED_ARTICLE, write_config
 
 pytestmark = pytest.mark.slow
@@ -31,9 +33,13 @@ def test_compare_with_a_line_aligned_reference(tmp_path: Path, systems: list[str
     reference = shared_seed / "article-000.en.txt"
     assert main(["compare", *systems, "--input", str(SEED_ARTICLE), "--reference", str(reference),
                  "--name", "tiny"]) == 0
-    out = tmp_path / "out" / "compare-tiny"
-    assert capsys.readouterr().out.startswith("# Comparison: tiny")
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "side_by_side.jsonl", "table.json", "table.md"]
+    printed = capsys.readouterr().out
+    out = Path(printed.splitlines()[-1])  # <output_dir>/compare-<name>-<hash of the systems, input and reference>
+    assert printed.startswith("# Comparison: tiny") and out.parent == tmp_path / "out"
+    assert re.fullmatch(r"compare-tiny-[0-9a-f]{8}", out.name)
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "report.html", "run.json", "side_by_side.jsonl",
+                                                     "table.json", "table.md"]
+    assert foreign_entries(out) == []  # all mt's: --overwrite may replace every one of them
     table = json.loads((out / "table.json").read_text())
     refs = reference.read_text(encoding="utf-8").splitlines()
     assert table["reference_groups"] == 12  # one reference line per segment: no alignment needed
@@ -61,8 +67,11 @@ def test_compare_with_a_line_aligned_reference(tmp_path: Path, systems: list[str
     assert [r["reused"] for r in again["systems"]] == [True, True]
     assert (Path(baseline["run_dir"]) / "pairs.jsonl").stat().st_mtime_ns == stamp
     assert again["systems"][0]["metrics"] == baseline["metrics"]
+    capsys.readouterr()
     assert main(["compare", systems[0], "--input", str(SEED_ARTICLE), "--name", "tiny", "--overwrite"]) == 0
-    assert json.loads((out / "table.json").read_text())["systems"][0]["reused"] is False
+    alone = Path(capsys.readouterr().out.splitlines()[-1])  # one system is another comparison: another folder
+    assert alone != out and json.loads((alone / "table.json").read_text())["systems"][0]["reused"] is False
+    assert json.loads((out / "table.json").read_text()) == again  # the first comparison is still there
 
 
 def test_compare_aligns_a_free_reference_document(tmp_path: Path, systems: list[str], shared_seed: Path) -> None:

@@ -184,3 +184,24 @@ def test_missing_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_unknown_input_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         open_source(tmp_path / "nothing.jsonl")
+
+
+def test_a_corpus_that_fails_before_anything_is_translated_leaves_nothing_behind(
+        tmp_path: Path, marian_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [{"id": "a", "text": SENTENCES[0]}, {"id": "b", "text": SENTENCES[1]}]
+    outputs = tmp_path / "outputs"
+    duplicate = write_jsonl(tmp_path / "dup.jsonl", [rows[0], {"id": "a", "text": SENTENCES[1]}])
+    assert main(["translate", "--config", str(marian_config), "--input", str(duplicate)]) == 2
+    assert capsys.readouterr().err == (f"mt: error: input '{duplicate}' line 2 has the id 'a' of line 1; ids must "
+                                       "be unique\n")
+    assert list(outputs.iterdir()) == []  # no run folder holding only checkpoint.sqlite and run.json
+    # an earlier run of the same input keeps everything when the input, changed since, fails
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", rows)
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus)]) == 0
+    run_dir = Path(capsys.readouterr().out.strip())
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file() and p.name != ".lock"}
+    write_jsonl(corpus, [rows[0], {"id": "a", "text": SENTENCES[2]}])
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus)]) == 2
+    assert "line 2 has the id 'a' of line 1" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file() and p.name != ".lock"} == before
+    assert [p.name for p in outputs.iterdir()] == [run_dir.name]

@@ -14,6 +14,7 @@ from mt.config import load_config
 from mt.pipeline import make_pairs, model_pieces, translate
 from mt.quality import SCORE_KEYS
 from mt.records import Hypothesis
+from mt.rundir import foreign_entries
 from tests.conftest import SEED_ARTICLE
 from tests.output_files import check_dataset, check_moses, check_tmx, check_tsv, read_pairs
 
@@ -105,6 +106,7 @@ def test_run_folder_is_named_after_config_and_hash(seed_run: Path) -> None:
         ".lock", "README.md", "checkpoint.sqlite", "corpus.ar", "corpus.en", "data", "manifest.json", "pairs.jsonl",
         "pairs.tmx", "pairs.tsv", "report.html", "run.json",
     ]
+    assert foreign_entries(seed_run) == []  # all mt's: --overwrite may replace every one of them
 
 
 def test_pairs_jsonl_has_one_pair_per_segment_with_offsets(seed_run: Path) -> None:

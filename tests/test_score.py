@@ -161,6 +161,31 @@ def test_score_errors_are_one_line(args: list[str], message: str, capsys: pytest
     assert err.startswith("mt: error: ") and message in err and err.count("\n") == 1
 
 
+def test_score_names_a_folder_that_is_not_a_run_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text(AR[0] + "\n", encoding="utf-8")
+    (tmp_path / "e.txt").write_text(EN[0] + "\n", encoding="utf-8")
+    for extra in ([], ["--target", str(tmp_path / "e.txt")]):
+        assert main(["score", "--source", str(folder), *extra]) == 2
+        assert capsys.readouterr().err == (
+            f"mt: error: --source '{folder}' is a folder but not the run folder of an mt translate (it has no "
+            "pairs.jsonl); give a file of Arabic sentences, one per line, with --target\n")
+
+
+def test_score_output_that_is_a_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src, tgt = _files(tmp_path)
+    taken = tmp_path / "passwd"
+    taken.write_text("root:x:0:0::/root:/bin/sh\n", encoding="utf-8")
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(taken)]) == 2
+    assert capsys.readouterr().err == (f"mt: error: '{taken}' is a file, not a folder; pick a new or empty folder "
+                                       "for the output\n")
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(taken / "scores")]) == 2
+    assert capsys.readouterr().err == (f"mt: error: '{taken}' is a file, not a folder, so '{taken / 'scores'}' cannot "
+                                       "be made; pick a new or empty folder for the output\n")
+    assert taken.read_text(encoding="utf-8") == "root:x:0:0::/root:/bin/sh\n"
+
+
 def test_score_line_count_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src, tgt = _files(tmp_path)
     tgt.write_text("one line\n", encoding="utf-8")
@@ -263,9 +288,10 @@ def test_score_output_holding_another_inputs_scores_is_refused_then_overwritten(
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["pairs"] == 1
     assert sorted(p.name for p in out.iterdir()) == [".lock", "corpus.ar", "corpus.en", "manifest.json",
                                                      "pairs.jsonl", "pairs.tsv", "run.json"]
-    # a folder of other files (here the inputs' own) is never written into unasked
-    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path)]) == 2
-    assert "holds files that are not this run's" in capsys.readouterr().err
+    # a folder that holds the inputs is never written into, --overwrite or not
+    for extra in ([], ["--overwrite"]):
+        assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path), *extra]) == 2
+        assert f"the output folder '{tmp_path}' holds the input '{src}'" in capsys.readouterr().err
 
 
 def test_score_refuses_a_locked_folder_at_once_naming_the_holder(tmp_path: Path,
