@@ -68,7 +68,7 @@ class Config:
     revision: str = "main"
     src_lang: str = "arb_Arab"
     tgt_lang: str = "eng_Latn"
-    backend: str = "hf"
+    backend: str = "auto"
     device: str = "auto"
     dtype: str = "auto"
     beam_size: int = 4
@@ -258,7 +258,8 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
                 code, sorted(NLLB_CODES), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else "; use a FLORES-200 code such as arb_Arab"
             raise ConfigError(f"{path}: key '{key}' has unknown language code {shown(code)}{hint}")
-    if data.get("max_batch_tokens", 4096) < data.get("max_input_tokens", 200):
+    if data.get("max_batch_tokens", _FIELDS["max_batch_tokens"].default) < data.get(
+            "max_input_tokens", _FIELDS["max_input_tokens"].default):
         raise ConfigError(f"{path}: key 'max_batch_tokens' must be at least 'max_input_tokens'")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SEED = ROOT.parent / "shared" / "data" / "seed"
 SEED_ARTICLE = ROOT / "seeds" / "lavrov-syrian-opposition-2012.ar.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Converted (ct2) models go to a folder of this test session, never the user's cache (`~/.cache/mt` or
+    `$MT_CACHE`); the commands the tests start inherit it."""
+    cache = tmp_path_factory.mktemp("mt-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MT_CACHE", str(cache))
+        yield cache
 
 
 @pytest.fixture(scope="session")
@@ -58,15 +69,15 @@ def write_config(path: Path, **fields: object) -> Path:
 
 @pytest.fixture
 def marian_config(tiny_marian: Path, tmp_path: Path) -> Path:
-    return write_config(tmp_path / "tiny-marian.yaml", name="tiny-marian", model=str(tiny_marian), beam_size=2,
-                        max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
+    return write_config(tmp_path / "tiny-marian.yaml", name="tiny-marian", model=str(tiny_marian), backend="hf",
+                        beam_size=2, max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
                         output_dir=str(tmp_path / "outputs"))
 
 
 @pytest.fixture
 def nllb_config(tiny_nllb: Path, tmp_path: Path) -> Path:
-    return write_config(tmp_path / "tiny-nllb.yaml", name="tiny-nllb", model=str(tiny_nllb), beam_size=2,
-                        max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
+    return write_config(tmp_path / "tiny-nllb.yaml", name="tiny-nllb", model=str(tiny_nllb), backend="hf",
+                        beam_size=2, max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
                         output_dir=str(tmp_path / "outputs"))
 
 

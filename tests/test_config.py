@@ -122,6 +122,21 @@ def test_defaults_documented_in_default_yaml() -> None:
     assert config_from_dict(data).quality == QualityConfig()  # the file states the defaults
 
 
+DEFAULT_YAML = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text(encoding="utf-8"))
+REQUIRED = ("name", "model")  # no default in code: every config names its model and run
+
+
+@pytest.mark.parametrize("key", [k for k in Config.__dataclass_fields__ if k not in (*REQUIRED, "quality")])
+def test_code_defaults_are_default_yaml(key: str) -> None:
+    """A config written without `extends:` gets what configs/default.yaml (and the README) say, key by key."""
+    assert getattr(config_from_dict({"name": "x", "model": "org/m"}), key) == DEFAULT_YAML[key]
+
+
+@pytest.mark.parametrize("key", list(QualityConfig.__dataclass_fields__))
+def test_code_quality_defaults_are_default_yaml(key: str) -> None:
+    assert getattr(QualityConfig(), key) == DEFAULT_YAML["quality"][key]
+
+
 BAD_QUALITY = [
     ({"quality": "strict"}, "key 'quality' must be of type mapping, got str 'strict'"),
     ({"quality": {"max_z": 2}}, "unknown key 'quality.max_z'; valid keys: chars_ratio, chars_scale, chars_sd"),
