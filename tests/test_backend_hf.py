@@ -90,8 +90,9 @@ def test_a_local_folder_that_is_not_a_model(tmp_path: Path) -> None:
     from tests.conftest import write_config
 
     (tmp_path / "empty").mkdir()
-    path = write_config(tmp_path / "c.yaml", name="x", model="./empty")
-    with pytest.raises(MtError, match="could not be loaded"):
+    path = write_config(tmp_path / "c.yaml", name="x", model="./empty", backend="hf")
+    with pytest.raises(MtError, match="model folder '.*/empty' has no config.json; a model folder holds what "
+                                      "save_pretrained writes"):
         load_translator(load_config(path))
 
 

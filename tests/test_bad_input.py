@@ -38,6 +38,24 @@ def config_with(**change: object) -> Callable[[Path], list[str]]:
     return make
 
 
+def model_folder_with(files: dict[str, str], backend: str) -> Callable[[Path], list[str]]:
+    """A config whose model is a local folder holding only `files` (name -> content)."""
+    def make(tmp: Path) -> list[str]:
+        (tmp / "model").mkdir()
+        for name, content in files.items():
+            (tmp / "model" / name).write_text(content, encoding="utf-8")
+        return config_with(model="./model", backend=backend)(tmp)
+
+    return make
+
+
+MARIAN_CONFIG = json.dumps({"model_type": "marian", "architectures": ["MarianMTModel"], "vocab_size": 300})
+NO_WEIGHTS = ("model folder '{tmp}/model' has no weights (model.safetensors or pytorch_model.bin, or a sharded "
+              "one's .index.json); a model folder holds what save_pretrained writes (config.json, the weights and "
+              "the tokenizer's files): copy the whole model there, or set 'model' in {tmp}/bad.yaml to a hub id")
+NO_TOKENIZER = "model folder '{tmp}/model' has no tokenizer files (source.spm+target.spm+vocab.json); a model folder"
+
+
 def output_dir_is_a_file(tmp: Path) -> list[str]:
     (tmp / "taken").write_text("a file, not a folder")
     return ["--input", str(SEED_ARTICLE), "--output-dir", str(tmp / "taken")]
@@ -66,6 +84,19 @@ ERRORS = [
     ("negative-size", config_with(beam_size=-2), "key 'beam_size' must be a positive integer, got -2"),
     ("model-path-missing", config_with(model="./models/nothing"),
      "key 'model' names a local folder './models/nothing' that does not exist"),
+    ("model-id-with-space", config_with(model="org/name with space"),
+     "bad.yaml: key 'model' is 'org/name with space', which is neither a local folder nor a Hugging Face hub id; "
+     "write a hub id as org/name in letters, digits, '-', '_' and '.' (e.g. Helsinki-NLP/opus-mt-ar-en), or the "
+     "path of a model folder"),
+    ("model-id-with-two-dashes", config_with(model="org/opus--mt"), "key 'model' is 'org/opus--mt', which is neither"),
+    *[(f"model-folder-with-only-config-{backend}", model_folder_with({"config.json": MARIAN_CONFIG}, backend),
+       NO_WEIGHTS) for backend in ("hf", "ct2")],
+    *[(f"model-folder-without-tokenizer-{backend}",
+       model_folder_with({"config.json": MARIAN_CONFIG, "model.safetensors": ""}, backend), NO_TOKENIZER)
+      for backend in ("hf", "ct2")],
+    ("model-folder-with-bad-config", model_folder_with({"config.json": "{"}, "hf"),
+     "model folder '{tmp}/model': config.json cannot be read as JSON (Expecting property name enclosed in double "
+     "quotes: line 1 column 2 (char 1)); copy the model folder again"),
     ("nllb-code", config_with(src_lang="ara_Arab"), "unknown language code 'ara_Arab'; did you mean 'arb_Arab'?"),
     ("name-escapes-outputs", config_with(name="../../etc"), "key 'name' has bad value '../../etc'"),
     ("bad-errors-mode", config_with(encoding_errors="ignore"),
