@@ -4,6 +4,7 @@ never lost text."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -190,6 +191,33 @@ def test_a_100000_character_line_without_punctuation(tmp_path: Path, marian_conf
     pairs = run(tmp_path, marian_config, line.encode())
     assert len(pairs) == 1 and pairs[0]["ar"] == line.strip() and "split_for_model" in pairs[0]["flags"]
     assert pairs[0]["pieces"] > 100 and pairs[0]["en"]
+
+
+@pytest.mark.slow
+def test_a_2_mb_line_without_punctuation_is_translated_whole(tmp_path: Path, tiny_marian: Path) -> None:
+    """One sentence larger than pyarrow's JSON blocks (two of 1 MiB) becomes one pair, in every output file; the
+    run used to end in "straddling object straddles two block boundaries" while writing the Parquet file, after
+    all the translation, and again on every rerun. The real command, on the default backend."""
+    import pyarrow.parquet as pq
+
+    phrase = "نفى المتحدث باسم وزارة الخارجية الروسية صحة ما أشيع عن لقاء المعارضة السورية في موسكو"
+    line = " ".join([phrase] * 14_000)
+    assert (len(line), len(line.encode())) == (1_203_999, 2_197_999)  # more than 2 MiB (2,097,152 bytes)
+    (tmp_path / "long.txt").write_text(line + "\n", encoding="utf-8")
+    config = write_config(tmp_path / "c.yaml", name="long", model=str(tiny_marian), beam_size=1, max_new_tokens=2,
+                          output_dir=str(tmp_path / "out"))
+    proc = subprocess.run([sys.executable, "-m", "mt.cli", "translate", "--config", str(config), "--input",
+                           str(tmp_path / "long.txt")], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    run_dir = Path(proc.stdout.strip())
+    [pair] = [json.loads(x) for x in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert (pair["ar"], pair["start"], pair["end"]) == (line, 0, 1_203_999)
+    assert "split_for_model" in pair["flags"] and pair["pieces"] > 1000 and pair["en"]
+    [row] = pq.read_table(run_dir / "data" / "train-00000-of-00001.parquet").to_pylist()
+    assert row["translation"] == {"ar": line, "en": pair["en"]}
+    assert (row["id"], row["start"], row["end"], row["pieces"]) == ("long:0", 0, 1_203_999, pair["pieces"])
+    assert (run_dir / "corpus.ar").read_text(encoding="utf-8") == line + "\n"
 
 
 def test_trust_remote_code_is_never_enabled(tmp_path: Path, tiny_marian: Path) -> None:
