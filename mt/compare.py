@@ -11,6 +11,8 @@ system. Without one: reference-free quality and how much the systems agree (chrF
 from __future__ import annotations
 
 import json
+import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +34,10 @@ from mt.rundir import run_dir_for
 from mt.sources import open_source
 from mt.writers import atomic_write
 
+log = logging.getLogger(__name__)
+
 METRICS = tuple(REFERENCE_METRICS)  # bleu, chrf, chrf++, ter
+_LOG_PREFIX = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")  # mt.cli's log format
 BOOTSTRAP_SAMPLES = 1000
 
 
@@ -82,6 +87,9 @@ def ensure_run(config_path: str, config: Config, input_path: str | Path, overwri
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no message"])[-1].removeprefix("mt: error: ")
         raise MtError(f"system '{config.name}' ({config_path}) failed: {last}")
+    for line in proc.stderr.splitlines():  # its warnings (a clamped max_new_tokens, say), as mt translate shows them
+        if line.strip():
+            log.warning("system '%s': %s", config.name, _LOG_PREFIX.sub("", line))
     return Path(proc.stdout.strip().splitlines()[-1]), False
 
 
