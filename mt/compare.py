@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -42,7 +43,10 @@ from mt.rundir import claim_folder, run_dir_for
 from mt.sources import Source, open_source
 from mt.writers import atomic_write
 
+log = logging.getLogger(__name__)
+
 METRICS = tuple(REFERENCE_METRICS)  # bleu, chrf, chrf++, ter
+_LOG_PREFIX = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")  # mt.cli's log format
 BOOTSTRAP_SAMPLES = 1000
 
 
@@ -94,6 +98,9 @@ def ensure_run(config_path: str, config: Config, input_path: str | Path | Source
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no message"])[-1].removeprefix("mt: error: ")
         raise MtError(f"system '{config.name}' ({config_path}) failed: {last}")
+    for line in proc.stderr.splitlines():  # its warnings (a clamped max_new_tokens, say), as mt translate shows them
+        if line.strip():
+            log.warning("system '%s': %s", config.name, _LOG_PREFIX.sub("", line))
     return Path(proc.stdout.strip().splitlines()[-1]), False
 
 

@@ -27,6 +27,8 @@ DTYPES = ("auto", "float32", "float16", "bfloat16", "int8")
 COMPUTE_TYPES = ("auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float32", "float16",
                  "bfloat16")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_HUB_PART = r"[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
+_HUB_ID_RE = re.compile(rf"^(?:{_HUB_PART}/)?{_HUB_PART}$")
 # Fields that say where a run is written, not what it computes: they stay out of the config hash.
 _PLACE_FIELDS = ("output_dir",)
 MAX_CONFIG_BYTES = 1_000_000  # a config is a few hundred bytes; anything this large is not one
@@ -69,7 +71,7 @@ class Config:
     revision: str = "main"
     src_lang: str = "arb_Arab"
     tgt_lang: str = "eng_Latn"
-    backend: str = "hf"
+    backend: str = "auto"
     device: str = "auto"
     dtype: str = "auto"
     beam_size: int = 4
@@ -261,7 +263,8 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
                 code, sorted(NLLB_CODES), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else "; use a FLORES-200 code such as arb_Arab"
             raise ConfigError(f"{path}: key '{key}' has unknown language code {shown(code)}{hint}")
-    if data.get("max_batch_tokens", 4096) < data.get("max_input_tokens", 200):
+    if data.get("max_batch_tokens", _FIELDS["max_batch_tokens"].default) < data.get(
+            "max_input_tokens", _FIELDS["max_input_tokens"].default):
         raise ConfigError(f"{path}: key 'max_batch_tokens' must be at least 'max_input_tokens'")
 
 
@@ -270,8 +273,8 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>", base_dir: P
     _check(source, data)
     data = dict(data)
     quality = dict(data.get("quality", {}))
+    data["model"] = _resolve_model_path(data["model"], base_dir, source)
     if base_dir is not None:
-        data["model"] = _resolve_model_path(data["model"], base_dir, source)
         if quality.get("round_trip"):
             quality["round_trip"] = _resolve_config_path(quality["round_trip"], base_dir, source)
     for key, value in quality.items():  # YAML's 1 is an int; the float fields hold floats
@@ -333,13 +336,24 @@ def _looks_like_path(model: str) -> bool:
     return model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model
 
 
-def _resolve_model_path(model: str, base_dir: Path, source: str) -> str:
+def is_hub_id(model: str) -> bool:
+    """Whether `model` has the shape of a Hugging Face hub id: `name` or `org/name`, each part of at most 96
+    letters, digits, '-', '_' and '.', not starting or ending with '-' or '.', without '--' or '..'."""
+    return bool(_HUB_ID_RE.fullmatch(model)) and "--" not in model and ".." not in model and not model.endswith(".git")
+
+
+def _resolve_model_path(model: str, base_dir: Path | None, source: str) -> str:
     """A model that names an existing folder (relative to the config file or the working directory) becomes
-    an absolute path; anything else that looks like a path must exist; the rest are hub ids."""
+    an absolute path (without `base_dir`, it stays as written); anything else that looks like a path must
+    exist; the rest must be hub ids."""
     expanded = Path(model).expanduser()
-    for candidate in (expanded, base_dir / expanded):
+    for candidate in (expanded, *((base_dir / expanded,) if base_dir is not None else ())):
         if _is(candidate, Path.is_dir):
-            return str(candidate.resolve())
+            return str(candidate.resolve()) if base_dir is not None else model
     if _looks_like_path(model):
         raise ConfigError(f"{source}: key 'model' names a local folder {shown(model)} that does not exist")
+    if not is_hub_id(model):
+        raise ConfigError(f"{source}: key 'model' is {shown(model)}, which is neither a local folder nor a Hugging "
+                          "Face hub id; write a hub id as org/name in letters, digits, '-', '_' and '.' (e.g. "
+                          "Helsinki-NLP/opus-mt-ar-en), or the path of a model folder")
     return model

@@ -179,7 +179,7 @@ class TranslateActor:
         self.info = {"pid": os.getpid(), "restarted": restarted,
                      "model": {"revision": t.revision, "family": getattr(t, "family", None),
                                "device": getattr(t, "device", None), "max_input_tokens": t.max_input_tokens,
-                               "size_mb": model_size_mb(t)}}
+                               "max_new_tokens": t.max_new_tokens, "size_mb": model_size_mb(t)}}
 
     def _checkpoint(self) -> Any:
         from mt.checkpoint import Checkpoint
@@ -244,6 +244,7 @@ class WorkerModel:
     family: str | None
     device: str | None
     max_input_tokens: int | None
+    max_new_tokens: int | None
 
 
 @dataclass
@@ -333,7 +334,7 @@ def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, 
         log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
     info = assembler.model or {}
     model = WorkerModel(config.model, info.get("revision"), info.get("family"), info.get("device"),
-                        info.get("max_input_tokens"))
+                        info.get("max_input_tokens"), info.get("max_new_tokens"))
     manifest = build_manifest(config, model, stats, run_dir)
     manifest["model"]["size_mb"] = info.get("size_mb")
     manifest["counts"]["documents"] = assembler.documents

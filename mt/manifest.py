@@ -165,6 +165,7 @@ def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Pa
             "family": getattr(translator, "family", None),
             "device": getattr(translator, "device", None),
             "max_input_tokens": getattr(translator, "max_input_tokens", None),
+            "max_new_tokens": getattr(translator, "max_new_tokens", None),
             "size_mb": model_size_mb(translator),
         },
         "packages": versions,

@@ -68,6 +68,9 @@ def arrow_schema() -> Any:
     return pa.schema([(name, arrow(f)) for name, f in FEATURES.items()], metadata=metadata)
 
 
+JSON_BLOCK_BYTES = 1 << 20  # pyarrow's JSON reader's default block
+
+
 def write_table(path: str, rows: list[dict[str, Any]]) -> None:
     """Rows (dicts of the columns) as one Parquet file. They go through pyarrow's JSON reader, which builds
     the columns in C++: converting Python objects would make pyarrow import pandas (a third of a second)."""
@@ -78,9 +81,15 @@ def write_table(path: str, rows: list[dict[str, Any]]) -> None:
 
     schema = arrow_schema()
     if rows:
-        data = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+        lines = [json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for row in rows]
+        data = b"".join(lines)
+        # The reader parses in blocks, and a row that spans more than two of them is an error ("straddling
+        # object"): a sentence of a few MB without punctuation is one row, so a block holds the longest row.
+        block = max(JSON_BLOCK_BYTES, max(map(len, lines)))
+        del lines
         options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
-        table = pj.read_json(io.BytesIO(data), parse_options=options)
+        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=block),
+                             parse_options=options)
         if not table.schema.equals(schema, check_metadata=False):  # the reader keeps the explicit schema's order
             table = table.select(schema.names).cast(schema)
         table = table.replace_schema_metadata(schema.metadata)  # (cast would import pyarrow.compute, 0.1 s)

@@ -74,15 +74,15 @@ def write_config(path: Path, **fields: object) -> Path:
 
 @pytest.fixture
 def marian_config(tiny_marian: Path, tmp_path: Path) -> Path:
-    return write_config(tmp_path / "tiny-marian.yaml", name="tiny-marian", model=str(tiny_marian), beam_size=2,
-                        max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
+    return write_config(tmp_path / "tiny-marian.yaml", name="tiny-marian", model=str(tiny_marian), backend="hf",
+                        beam_size=2, max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
                         output_dir=str(tmp_path / "outputs"))
 
 
 @pytest.fixture
 def nllb_config(tiny_nllb: Path, tmp_path: Path) -> Path:
-    return write_config(tmp_path / "tiny-nllb.yaml", name="tiny-nllb", model=str(tiny_nllb), beam_size=2,
-                        max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
+    return write_config(tmp_path / "tiny-nllb.yaml", name="tiny-nllb", model=str(tiny_nllb), backend="hf",
+                        beam_size=2, max_new_tokens=12, max_input_tokens=48, max_batch_tokens=256,
                         output_dir=str(tmp_path / "outputs"))
 
 

@@ -31,7 +31,7 @@ def ct2_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def configs(tmp_path: Path, model: Path, **extra: object) -> tuple[Path, Path]:
     common = {"model": str(model), "beam_size": 1, "max_new_tokens": 12, "output_dir": str(tmp_path / "out"),
               **extra}
-    hf = write_config(tmp_path / "hf.yaml", name="hf", **common)
+    hf = write_config(tmp_path / "hf.yaml", name="hf", backend="hf", **common)
     ct2 = write_config(tmp_path / "ct2.yaml", **{"name": "ct2", "backend": "ct2", "compute_type": "float32", **common})
     return hf, ct2
 

@@ -4,6 +4,7 @@ never lost text."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -38,6 +39,24 @@ def config_with(**change: object) -> Callable[[Path], list[str]]:
     return make
 
 
+def model_folder_with(files: dict[str, str], backend: str) -> Callable[[Path], list[str]]:
+    """A config whose model is a local folder holding only `files` (name -> content)."""
+    def make(tmp: Path) -> list[str]:
+        (tmp / "model").mkdir()
+        for name, content in files.items():
+            (tmp / "model" / name).write_text(content, encoding="utf-8")
+        return config_with(model="./model", backend=backend)(tmp)
+
+    return make
+
+
+MARIAN_CONFIG = json.dumps({"model_type": "marian", "architectures": ["MarianMTModel"], "vocab_size": 300})
+NO_WEIGHTS = ("model folder '{tmp}/model' has no weights (model.safetensors or pytorch_model.bin, or a sharded "
+              "one's .index.json); a model folder holds what save_pretrained writes (config.json, the weights and "
+              "the tokenizer's files): copy the whole model there, or set 'model' in {tmp}/bad.yaml to a hub id")
+NO_TOKENIZER = "model folder '{tmp}/model' has no tokenizer files (source.spm+target.spm+vocab.json); a model folder"
+
+
 def output_dir_is_a_file(tmp: Path) -> list[str]:
     (tmp / "taken").write_text("a file, not a folder")
     return ["--input", str(SEED_ARTICLE), "--output-dir", str(tmp / "taken")]
@@ -66,6 +85,19 @@ ERRORS = [
     ("negative-size", config_with(beam_size=-2), "key 'beam_size' must be a positive integer, got -2"),
     ("model-path-missing", config_with(model="./models/nothing"),
      "key 'model' names a local folder './models/nothing' that does not exist"),
+    ("model-id-with-space", config_with(model="org/name with space"),
+     "bad.yaml: key 'model' is 'org/name with space', which is neither a local folder nor a Hugging Face hub id; "
+     "write a hub id as org/name in letters, digits, '-', '_' and '.' (e.g. Helsinki-NLP/opus-mt-ar-en), or the "
+     "path of a model folder"),
+    ("model-id-with-two-dashes", config_with(model="org/opus--mt"), "key 'model' is 'org/opus--mt', which is neither"),
+    *[(f"model-folder-with-only-config-{backend}", model_folder_with({"config.json": MARIAN_CONFIG}, backend),
+       NO_WEIGHTS) for backend in ("hf", "ct2")],
+    *[(f"model-folder-without-tokenizer-{backend}",
+       model_folder_with({"config.json": MARIAN_CONFIG, "model.safetensors": ""}, backend), NO_TOKENIZER)
+      for backend in ("hf", "ct2")],
+    ("model-folder-with-bad-config", model_folder_with({"config.json": "{"}, "hf"),
+     "model folder '{tmp}/model': config.json cannot be read as JSON (Expecting property name enclosed in double "
+     "quotes: line 1 column 2 (char 1)); copy the model folder again"),
     ("nllb-code", config_with(src_lang="ara_Arab"), "unknown language code 'ara_Arab'; did you mean 'arb_Arab'?"),
     ("name-escapes-outputs", config_with(name="../../etc"), "key 'name' has bad value '../../etc'"),
     ("bad-errors-mode", config_with(encoding_errors="ignore"),
@@ -159,6 +191,33 @@ def test_a_100000_character_line_without_punctuation(tmp_path: Path, marian_conf
     pairs = run(tmp_path, marian_config, line.encode())
     assert len(pairs) == 1 and pairs[0]["ar"] == line.strip() and "split_for_model" in pairs[0]["flags"]
     assert pairs[0]["pieces"] > 100 and pairs[0]["en"]
+
+
+@pytest.mark.slow
+def test_a_2_mb_line_without_punctuation_is_translated_whole(tmp_path: Path, tiny_marian: Path) -> None:
+    """One sentence larger than pyarrow's JSON blocks (two of 1 MiB) becomes one pair, in every output file; the
+    run used to end in "straddling object straddles two block boundaries" while writing the Parquet file, after
+    all the translation, and again on every rerun. The real command, on the default backend."""
+    import pyarrow.parquet as pq
+
+    phrase = "نفى المتحدث باسم وزارة الخارجية الروسية صحة ما أشيع عن لقاء المعارضة السورية في موسكو"
+    line = " ".join([phrase] * 14_000)
+    assert (len(line), len(line.encode())) == (1_203_999, 2_197_999)  # more than 2 MiB (2,097,152 bytes)
+    (tmp_path / "long.txt").write_text(line + "\n", encoding="utf-8")
+    config = write_config(tmp_path / "c.yaml", name="long", model=str(tiny_marian), beam_size=1, max_new_tokens=2,
+                          output_dir=str(tmp_path / "out"))
+    proc = subprocess.run([sys.executable, "-m", "mt.cli", "translate", "--config", str(config), "--input",
+                           str(tmp_path / "long.txt")], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    run_dir = Path(proc.stdout.strip())
+    [pair] = [json.loads(x) for x in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert (pair["ar"], pair["start"], pair["end"]) == (line, 0, 1_203_999)
+    assert "split_for_model" in pair["flags"] and pair["pieces"] > 1000 and pair["en"]
+    [row] = pq.read_table(run_dir / "data" / "train-00000-of-00001.parquet").to_pylist()
+    assert row["translation"] == {"ar": line, "en": pair["en"]}
+    assert (row["id"], row["start"], row["end"], row["pieces"]) == ("long:0", 0, 1_203_999, pair["pieces"])
+    assert (run_dir / "corpus.ar").read_text(encoding="utf-8") == line + "\n"
 
 
 def test_trust_remote_code_is_never_enabled(tmp_path: Path, tiny_marian: Path) -> None:

@@ -109,6 +109,21 @@ def test_local_model_path_is_resolved_relative_to_the_config(tmp_path: Path) -> 
     assert load_config(path).model == str((tmp_path / "models" / "tiny").resolve())
 
 
+HUB_IDS = [("Helsinki-NLP/opus-mt-ar-en", True), ("facebook/nllb-200-distilled-600M", True), ("t5-small", True),
+           ("org/name with space", False), ("org/opus--mt", False), ("org/a..b", False), ("-org/m", False),
+           ("org/m.", False), ("org/m.git", False), ("org/", False), ("org/m\n", False), ("منظمة/نموذج", False),
+           ("o/" + "m" * 96, True), ("o/" + "m" * 97, False)]
+
+
+@pytest.mark.parametrize(("model", "valid"), HUB_IDS)
+def test_a_model_that_is_no_folder_must_be_a_hub_id(model: str, valid: bool) -> None:
+    if valid:
+        assert config_from_dict({"name": "x", "model": model}).model == model
+    else:
+        with pytest.raises(ConfigError, match="which is neither a local folder nor a Hugging Face hub id"):
+            config_from_dict({"name": "x", "model": model})
+
+
 def test_hash_ignores_output_dir_but_not_settings() -> None:
     base = config_from_dict({"name": "x", "model": "org/m"})
     assert base.config_hash() == config_from_dict({"name": "x", "model": "org/m", "output_dir": "/else"}).config_hash()
@@ -120,6 +135,21 @@ def test_defaults_documented_in_default_yaml() -> None:
     assert set(data) == set(Config.__dataclass_fields__)
     assert set(data["quality"]) == set(QualityConfig.__dataclass_fields__)
     assert config_from_dict(data).quality == QualityConfig()  # the file states the defaults
+
+
+DEFAULT_YAML = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text(encoding="utf-8"))
+REQUIRED = ("name", "model")  # no default in code: every config names its model and run
+
+
+@pytest.mark.parametrize("key", [k for k in Config.__dataclass_fields__ if k not in (*REQUIRED, "quality")])
+def test_code_defaults_are_default_yaml(key: str) -> None:
+    """A config written without `extends:` gets what configs/default.yaml (and the README) say, key by key."""
+    assert getattr(config_from_dict({"name": "x", "model": "org/m"}), key) == DEFAULT_YAML[key]
+
+
+@pytest.mark.parametrize("key", list(QualityConfig.__dataclass_fields__))
+def test_code_quality_defaults_are_default_yaml(key: str) -> None:
+    assert getattr(QualityConfig(), key) == DEFAULT_YAML["quality"][key]
 
 
 BAD_QUALITY = [

@@ -39,3 +39,18 @@ def test_a_shard_reads_back_through_datasets_with_its_features(tmp_path: Path) -
     }]
     empty = pq.read_table(tmp_path / "empty.parquet")  # an empty shard (all pairs rejected) keeps the schema
     assert empty.num_rows == 0 and empty.schema == dataset_features().arrow_schema
+
+
+def test_a_sentence_larger_than_the_json_reader_blocks_is_one_row(tmp_path: Path) -> None:
+    """pyarrow's JSON reader (1 MiB blocks) refused a row spanning more than two blocks: a 3 MB sentence."""
+    import pyarrow.parquet as pq
+
+    long = "نفى المتحدث باسم الخارجية الروسية الأنباء " * 40_000
+    pairs = [Pair(id=f"a:{k}", doc_id="a", index=k, ar=ar, en=en, start=0, end=len(ar), score=-1.0, pieces=1,
+                  model="m") for k, (ar, en) in enumerate([("نعم.", "Yes."), (long, "No " * 500_000), ("لا.", "No.")])]
+    assert len(long.encode()) == 3_120_000
+    write_parquet(tmp_path / "x.parquet", pairs)
+    rows = pq.read_table(tmp_path / "x.parquet").to_pylist()
+    assert [(r["id"], r["translation"], r["end"]) for r in rows] == [
+        ("a:0", {"ar": "نعم.", "en": "Yes."}, 4), ("a:1", {"ar": long, "en": "No " * 500_000}, 1_680_000),
+        ("a:2", {"ar": "لا.", "en": "No."}, 3)]

@@ -153,7 +153,7 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path: Path, capsys
     text = tmp_path / "a.txt"
     text.write_text(A, encoding="utf-8")
     assert main(["translate", "--config", str(config), "--input", str(text)]) == 2
-    assert "could not be loaded" in capsys.readouterr().err
+    assert f"model folder '{tmp_path}/empty-model' has no config.json" in capsys.readouterr().err
     assert list((tmp_path / "outputs").iterdir()) == []
 
 

@@ -33,7 +33,8 @@ def test_forced_decoding_agrees_with_generate(model: str, request: pytest.Fixtur
     import torch
 
     path = request.getfixturevalue(model)
-    config = load_config(write_config(tmp_path / "c.yaml", name="t", model=str(path), max_new_tokens=32))
+    config = load_config(write_config(tmp_path / "c.yaml", name="t", model=str(path), backend="hf",
+                                      max_new_tokens=32))
     tr = load_translator(config)
     tok, net = tr.tokenizer, tr.model
     if tr.forced_bos is not None:

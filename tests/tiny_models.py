@@ -59,9 +59,11 @@ def build_marian(text: str, out: Path, seed: int = 0, dims: dict | None = None, 
     return out
 
 
-def build_nllb(text: str, out: Path, seed: int = 0) -> Path:
+def build_nllb(text: str, out: Path, seed: int = 0, endless: bool = False, model_max_length: int = 64) -> Path:
     """A 1+1-layer M2M100ForConditionalGeneration with an NllbTokenizer over a SentencePiece model trained
-    on `text`, with NLLB's language codes added as special tokens (a tiny vocabulary lacks them)."""
+    on `text`, with NLLB's language codes added as special tokens (a tiny vocabulary lacks them). `endless`: the
+    end token's embedding (tied to its output row) is zero, so its logit is 0 and never the best: every output
+    runs to the length limit. `model_max_length`: the tokenizer's input limit (NLLB's own is 1024, its positions)."""
     import torch
     import transformers.models.nllb.tokenization_nllb as nllb
     from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
@@ -73,7 +75,8 @@ def build_nllb(text: str, out: Path, seed: int = 0) -> Path:
     (src / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "NllbTokenizer"}))
     # Converting the SentencePiece file needs protobuf; the codes must be added or they map to <unk>.
     tok = NllbTokenizer.from_pretrained(src, additional_special_tokens=list(nllb.FAIRSEQ_LANGUAGE_CODES),
-                                        src_lang="arb_Arab", tgt_lang="eng_Latn", model_max_length=64)
+                                        src_lang="arb_Arab", tgt_lang="eng_Latn",
+                                        model_max_length=model_max_length)
     out.mkdir(parents=True, exist_ok=True)
     tok.save_pretrained(out)
     shutil.rmtree(src)
@@ -83,5 +86,9 @@ def build_nllb(text: str, out: Path, seed: int = 0) -> Path:
         decoder_start_token_id=tok.eos_token_id,
     )
     torch.manual_seed(seed)
-    M2M100ForConditionalGeneration(cfg).save_pretrained(out)
+    model = M2M100ForConditionalGeneration(cfg)
+    if endless:
+        with torch.no_grad():
+            model.model.shared.weight[tok.eos_token_id] = 0
+    model.save_pretrained(out)
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import logging
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -13,6 +14,8 @@ from mt.errors import ConfigError
 if TYPE_CHECKING:
     from mt.config import Config
     from mt.records import Hypothesis
+
+log = logging.getLogger(__name__)
 
 # model_type values whose tokenizer takes src_lang and whose output must start with the target language.
 LANGUAGE_CODE_FAMILIES = ("m2m_100", "nllb-moe")
@@ -27,6 +30,7 @@ class Translator(Protocol):
     model_id: str
     revision: str | None
     max_input_tokens: int
+    max_new_tokens: int
     load_seconds: float
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -72,12 +76,27 @@ def language_id(tokenizer: Any, code: str, key: str, config_path: str, model_id:
     return int(token_id)
 
 
-def input_limit(configured: int, model_config: Any, tokenizer: Any) -> int:
+def positions(value: Any) -> int | None:
+    """A model's number of positions (`max_position_embeddings`: the longest sequence its encoder reads or its
+    decoder writes), or None when its config does not give a usable one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1_000_000 else None
+
+
+def input_limit(configured: int, model_positions: int | None, tokenizer_limit: Any) -> int:
     """The longest input in tokens: the config's limit, the model's positions or the tokenizer's, whichever is
     smallest (512 when the model states neither)."""
-    limits = [getattr(model_config, "max_position_embeddings", None), tokenizer.model_max_length]
-    usable = [int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
+    usable = [x for x in (model_positions, positions(tokenizer_limit)) if x is not None]
     return min(configured, min(usable) if usable else 512)
+
+
+def output_limit(configured: int, model_positions: int | None, model_id: str) -> int:
+    """The longest output in tokens: the config's `max_new_tokens`, or the model's positions when it has fewer
+    (its decoder has no position beyond them: transformers and CTranslate2 would fail), with a warning."""
+    if model_positions is None or configured <= model_positions:
+        return configured
+    log.warning("max_new_tokens is %d but model '%s' has %d positions: translations are limited to %d tokens "
+                "(the manifest's model.max_new_tokens)", configured, model_id, model_positions, model_positions)
+    return model_positions
 
 
 def count_tokens(tokenizer: Any, texts: list[str]) -> list[int]:

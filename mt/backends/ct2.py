@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from mt.backends import LANGUAGE_CODE_FAMILIES
+from mt.backends import LANGUAGE_CODE_FAMILIES, input_limit, output_limit, positions
 from mt.backends.tokenize import TOKENIZER_FILES, check_language, load_tokenizer
 from mt.config import Config
 from mt.errors import ConfigError, MtError
@@ -150,8 +150,10 @@ class CT2Translator:
         info = json.loads((self.path / INFO_FILE).read_text(encoding="utf-8"))
         self.family = str(info["family"])
         self.tokenizer = load_tokenizer(self.path, self.family, config.src_lang)
+        model_positions = positions(info.get("max_position_embeddings"))
+        self.max_new_tokens = output_limit(config.max_new_tokens, model_positions, config.model)
         # transformers spends the last of max_new_tokens on a forced end token; CTranslate2 does not force one.
-        self.max_decoding_length = config.max_new_tokens - (1 if info.get("forced_eos") else 0)
+        self.max_decoding_length = self.max_new_tokens - (1 if info.get("forced_eos") else 0)
         self.prefix: list[str] | None = None
         if self.family in LANGUAGE_CODE_FAMILIES:
             for key, code in (("src_lang", config.src_lang), ("tgt_lang", config.tgt_lang)):
@@ -161,9 +163,7 @@ class CT2Translator:
             str(self.path), device=self.device, compute_type=self.compute_type,
             inter_threads=config.inter_threads, intra_threads=config.intra_threads,
         )
-        limits = [info.get("max_position_embeddings"), self.tokenizer.model_max_length]
-        usable = [int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
-        self.max_input_tokens = min(config.max_input_tokens, min(usable) if usable else 512)
+        self.max_input_tokens = input_limit(config.max_input_tokens, model_positions, self.tokenizer.model_max_length)
         log.info("loaded %s (%s, ct2 %s) on %s", config.model, self.family, self.compute_type, self.device)
 
     def count_tokens(self, texts: list[str]) -> list[int]:

@@ -11,7 +11,14 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, DynamicCache, Enc
 from transformers.modeling_outputs import BaseModelOutput
 
 from mt.allocator import freed_memory_kept
-from mt.backends import LANGUAGE_CODE_FAMILIES, count_tokens, input_limit, language_id
+from mt.backends import (
+    LANGUAGE_CODE_FAMILIES,
+    count_tokens,
+    input_limit,
+    language_id,
+    output_limit,
+    positions,
+)
 from mt.config import Config
 from mt.errors import MtError
 from mt.hub import ResolvedModel, resolve_model
@@ -96,7 +103,9 @@ class HFTranslator:
             self.tokenizer.src_lang = config.src_lang
             self.forced_bos = language_id(self.tokenizer, config.tgt_lang, "tgt_lang", config_path, config.model)
             language_id(self.tokenizer, config.src_lang, "src_lang", config_path, config.model)
-        self.max_input_tokens = input_limit(config.max_input_tokens, self.model.config, self.tokenizer)
+        model_positions = positions(getattr(self.model.config, "max_position_embeddings", None))
+        self.max_input_tokens = input_limit(config.max_input_tokens, model_positions, self.tokenizer.model_max_length)
+        self.max_new_tokens = output_limit(config.max_new_tokens, model_positions, config.model)
         log.info("loaded %s (%s, %s) on %s", config.model, self.family, self.revision or "local", self.device)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -120,7 +129,7 @@ class HFTranslator:
             encoder_outputs=BaseModelOutput(last_hidden_state=encoded),
             num_beams=self.config.beam_size,
             num_return_sequences=1,
-            max_new_tokens=self.config.max_new_tokens,
+            max_new_tokens=self.max_new_tokens,
             forced_bos_token_id=self.forced_bos,
             do_sample=False,
             cache=BeamCache(DynamicCache(config=self.model.config), DynamicCache(config=self.model.config))
