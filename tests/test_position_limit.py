@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,7 +116,9 @@ def test_compare_with_the_default_config_on_a_128_position_model(nllb_128: Path,
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stderr.splitlines() == [f"WARNING mt.compare: system {name!r}: {WARNING.format(model=nllb_128)}"
                                         for name in ("nllb-128", "nllb-128-hf")]
-    table = json.loads((tmp_path / "out" / "compare-positions" / "table.json").read_text(encoding="utf-8"))
+    out = Path(proc.stdout.splitlines()[-1])  # <output_dir>/compare-positions-<hash of systems and input>
+    assert out.parent == tmp_path / "out" and re.fullmatch(r"compare-positions-[0-9a-f]{8}", out.name)
+    table = json.loads((out / "table.json").read_text(encoding="utf-8"))
     assert [row["system"] for row in table["systems"]] == ["nllb-128", "nllb-128-hf"]
     for row in table["systems"]:
         manifest = json.loads((Path(row["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
