@@ -1,4 +1,5 @@
-"""Page faults of beam search's large tensors with and without `mt.allocator.freed_memory_kept` (Linux, glibc).
+"""Page faults of beam search's large tensors with and without
+`mt.translate.allocator.freed_memory_kept` (Linux, glibc).
 
 Each run is a fresh process that allocates and frees a 64 MB torch tensor ten times, first with glibc's defaults
 (every block mapped afresh and faulted in: 10 x 16,384 pages of 4 KB), then inside `freed_memory_kept` (the freed
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FAULTS = """
 import resource
 import torch
-from mt.allocator import freed_memory_kept
+from mt.translate.allocator import freed_memory_kept
 
 def faults(cycles=10):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -51,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="fresh processes (default: 10)")
     args = parser.parse_args()
-    from mt import allocator
+    from mt.translate import allocator
 
     if not allocator.supported():
         print("freed_memory_kept does nothing here (not Linux with glibc)")

@@ -1,4 +1,4 @@
-"""Sentence boundary P/R/F1 of mt.segment beside pysbd, sentencex, spaCy's sentencizer and a plain regex.
+"""Sentence boundary P/R/F1 of mt.text.segment beside pysbd, sentencex, spaCy's sentencizer and a plain regex.
 
 Headline: real text we did not write, with boundaries we did not choose (benchmarks/segmentation_data.py):
 paragraphs rebuilt from NTREX-128's Arabic news documents, from TICO-19's Arabic documents (Wikipedia, PubMed,
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import segmentation_data as data  # noqa: E402
 
-from mt.segment import CLOSERS, INVISIBLE, QUOTES, TERMINALS, split_sentences  # noqa: E402
+from mt.text.segment import CLOSERS, INVISIBLE, QUOTES, TERMINALS, split_sentences  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data" / "seed"
@@ -243,7 +243,7 @@ def written_table(phenomena: dict[str, list[Case]], splitters: dict[str, Splitte
 
 
 def speed(splitters: dict[str, Splitter], paragraphs: list[str]) -> None:
-    """MB/s of each splitter on one core: mt.segment and the regex read the paragraphs repeated past 2 MB, the
+    """MB/s of each splitter on one core: mt.text.segment and the regex read the paragraphs repeated past 2 MB, the
     slower peers past 0.2 MB."""
     print("\nSpeed: CPU time of one process on one core, over the paragraphs above, repeated (MB = 10^6 bytes of "
           "UTF-8)\n")

@@ -62,7 +62,7 @@ def build_model(path: Path) -> Path:
 
 def segments(n: int) -> list[str]:
     """The seed article's sentences, each copy numbered so that no two segments are equal."""
-    from mt.segment import split_sentences
+    from mt.text.segment import split_sentences
 
     text = (ROOT / "seeds" / "lavrov-syrian-opposition-2012.ar.txt").read_text(encoding="utf-8")
     sentences = [s.text for s in split_sentences(text, repair_glued=True)]
@@ -103,7 +103,7 @@ def make_runner(system: str, model: Path, texts: list[str]) -> tuple[object, obj
     if system == "ct2_raw_int8":
         import ctranslate2
 
-        from mt.backends.ct2 import CT2Translator
+        from mt.translate.ct2 import CT2Translator
 
         mt_translator = CT2Translator(config_for(model, "ct2", "int8"))  # type: ignore[arg-type]
         raw = ctranslate2.Translator(str(mt_translator.path), device="cpu", compute_type="int8",
@@ -116,8 +116,8 @@ def make_runner(system: str, model: Path, texts: list[str]) -> tuple[object, obj
                                 batch_type="tokens", max_decoding_length=OUTPUT_TOKENS - 1)
 
         return run_raw, texts[:4]
-    from mt.backends import load_translator
-    from mt.batching import translate_all
+    from mt.translate import load_translator
+    from mt.translate.batching import translate_all
 
     backend, compute, dtype = {"mt_hf": ("hf", "auto", "auto"), "mt_hf_int8": ("hf", "auto", "int8"),
                                "mt_ct2_int8": ("ct2", "int8", "auto"),
@@ -132,7 +132,7 @@ def make_runner(system: str, model: Path, texts: list[str]) -> tuple[object, obj
 
 
 def measure(system: str, n: int) -> dict[str, float | None]:
-    from mt.manifest import peak_rss_mb
+    from mt.outputs.manifest import peak_rss_mb
 
     model = build_model(WORK / "opus-mt-sized")
     os.environ.setdefault("MT_CACHE", str(WORK / "cache"))
@@ -150,8 +150,8 @@ def measure(system: str, n: int) -> dict[str, float | None]:
 def measure_duplicates(n: int, repeats: int) -> dict[str, float]:
     """mt's ct2 int8 on a corpus where each segment occurs `repeats` times, with and without removing
     duplicates before translation."""
-    from mt.backends.ct2 import CT2Translator
-    from mt.batching import token_batches, translate_all
+    from mt.translate.batching import token_batches, translate_all
+    from mt.translate.ct2 import CT2Translator
 
     model = build_model(WORK / "opus-mt-sized")
     os.environ.setdefault("MT_CACHE", str(WORK / "cache"))
@@ -208,7 +208,7 @@ def startup(model: Path, repeats: int) -> list[dict[str, object]]:
     scoring, and writing (the rest of the wall time: shards, the run's files, the manifest, exit)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MT_CACHE": str(WORK / "cache"), "HF_HUB_OFFLINE": "1"}
     seed = str(ROOT / "seeds" / "lavrov-syrian-opposition-2012.ar.txt")
-    imports = [timed_run([sys.executable, "-c", "import mt.cli, mt.api, mt.pipeline, mt.sources"], env)[0]
+    imports = [timed_run([sys.executable, "-c", "import mt.cli, mt.api, mt.pipeline, mt.inputs.sources"], env)[0]
                for _ in range(3)]
     base = sorted(imports)[1]
     rows = []

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mt.backends import Translator, load_translator, resolve_backend
 from mt.config import Config, load_config
 from mt.errors import InputError
-from mt.io import check_id, check_text
-from mt.manifest import RunStats
+from mt.inputs.files import check_id, check_text
+from mt.outputs.manifest import RunStats
 from mt.records import Document, Pair
+from mt.translate import Translator, load_translator, resolve_backend
 
 
 class Pipeline:
@@ -56,7 +56,7 @@ class Pipeline:
         """The pairs of one Arabic text, in order: each with `ar`, `start`/`end` (offsets in `text`), `en`,
         `score`, `quality`, `scores`, `flags` and `reasons`. Pairs below `quality.min_quality` are kept here,
         flagged `below_min_quality`. An empty text gives no pairs. Text is checked as file input is
-        (`mt.io.check_text`): a NUL or another control character but tab and line breaks is an error."""
+        (`mt.inputs.files.check_text`): a NUL or another control character but tab and line breaks is an error."""
         return self._translate([text], [doc_id], ["text"])[0]
 
     def translate_batch(self, texts: Sequence[str], doc_ids: Sequence[str] | None = None) -> list[list[Pair]]:

@@ -134,9 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_translate(args: argparse.Namespace) -> int:
     from mt.api import Pipeline
-    from mt.backends import resolve_backend
     from mt.config import load_config_with_flags
-    from mt.sources import open_source
+    from mt.inputs.sources import open_source
+    from mt.translate import resolve_backend
 
     overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality,
                  "encoding": args.encoding, "encoding_errors": args.errors, "strip_html": args.strip_html}
@@ -144,7 +144,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     source = open_source(args.input, text_column=args.input_column, id_column=args.id_column, split=args.split,
                          encoding=config.encoding, errors=config.encoding_errors, html=config.strip_html)
     if args.engine == "ray":
-        from mt.engine_ray import translate_ray
+        from mt.engines.ray import translate_ray
 
         if args.gpus_per_worker and config.device == "auto":  # the workers' GPUs, not the driver's, decide
             config = dataclasses.replace(config, device="cuda")
@@ -159,8 +159,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from mt.io import decode_text, read_text
-    from mt.segment import split_sentences
+    from mt.inputs.files import decode_text, read_text
+    from mt.text.segment import split_sentences
 
     encoding, errors = args.encoding or "utf-8", args.errors or "strict"
     if args.file == "-":
@@ -181,7 +181,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def _lines(path_text: str, args: argparse.Namespace) -> list[str]:
-    from mt.io import read_text
+    from mt.inputs.files import read_text
 
     path = Path(path_text)
     if not path.is_file():
@@ -233,7 +233,7 @@ def cmd_align(args: argparse.Namespace) -> int:
 
 def _write_output(path: Path, text: str, inputs: dict[str, str | None]) -> None:
     """`mt align --output`: a file, never a folder, never one of the inputs."""
-    from mt.writers import atomic_write
+    from mt.outputs.formats import atomic_write
 
     if path.is_dir():
         raise MtError(f"--output '{path}' is a folder; give the name of a file to write (e.g. {path / 'beads.txt'})")
@@ -243,7 +243,7 @@ def _write_output(path: Path, text: str, inputs: dict[str, str | None]) -> None:
     try:
         atomic_write(path, text)
     except (FileExistsError, NotADirectoryError):
-        from mt.rundir import not_a_folder
+        from mt.outputs.rundir import not_a_folder
 
         raise MtError(f"--output: {not_a_folder(path.parent)}") from None
     except OSError as exc:
@@ -254,9 +254,9 @@ def _write_output(path: Path, text: str, inputs: dict[str, str | None]) -> None:
 
 
 def _machine_translation(config_path: str, source: list[str]) -> list[str]:
-    from mt.backends import load_translator
     from mt.config import load_config
     from mt.pipeline import translate_lines
+    from mt.translate import load_translator
 
     config = load_config(_config_path(config_path, "; or give --translation, a machine translation line-aligned "
                                                    "with --source"))
@@ -273,7 +273,7 @@ def _config_path(path: str, alternative: str = "") -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from mt.compare import compare
+    from mt.commands.compare import compare
 
     out = compare(args.configs, args.input, reference=args.reference, output=args.output, name=args.name,
                   overwrite=args.overwrite, encoding=args.encoding, errors=args.errors)
@@ -283,7 +283,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from mt.score import score
+    from mt.commands.score import score
 
     print(score(args.source, args.target, config=args.config, reverse_config=args.reverse_config,
                 output=args.output, min_quality=args.min_quality, overwrite=args.overwrite,
@@ -293,7 +293,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_download(args: argparse.Namespace) -> int:
     from mt.config import load_config
-    from mt.hub import download_model
+    from mt.translate.hub import download_model
 
     config = load_config(args.config)
     resolved = download_model(config, args.config)

@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
-from mt.backends import BACKENDS as _BACKEND_TABLE
 from mt.errors import ConfigError
-from mt.io import ERROR_MODES
+from mt.inputs.files import ERROR_MODES
 from mt.langcodes import NLLB_CODES
+from mt.translate import BACKENDS as _BACKEND_TABLE
 
 BACKENDS = tuple(sorted(_BACKEND_TABLE))
 DEVICES = ("auto", "cpu", "cuda", "mps")

@@ -11,21 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mt.backends import Translator, load_translator, resolve_backend
-from mt.batching import translate_all
-from mt.checkpoint import Checkpoint
 from mt.config import Config
 from mt.errors import InputError
-from mt.io import MARKUP
-from mt.manifest import RunStats, build_manifest, text_sha256
-from mt.normalize import normalize_for_model, presentation_forms
-from mt.quality import assess, round_scores, round_trip_chrf
+from mt.inputs.files import MARKUP
+from mt.inputs.sources import Source, open_source
+from mt.outputs.manifest import RunStats, build_manifest, text_sha256
+from mt.outputs.rundir import claim_run_dir, remove_made
+from mt.outputs.shards import RunWriter
+from mt.quality.checks import assess, round_scores, round_trip_chrf
+from mt.quality.reference import attach_references, check_reference, find_references
 from mt.records import Document, Hypothesis, Pair, Segment
-from mt.reference import attach_references, check_reference, find_references
-from mt.rundir import claim_run_dir, remove_made
-from mt.runwriter import RunWriter
-from mt.segment import split_sentences, sub_split
-from mt.sources import Source, open_source
+from mt.text.normalize import normalize_for_model, presentation_forms
+from mt.text.segment import split_sentences, sub_split
+from mt.translate import Translator, load_translator, resolve_backend
+from mt.translate.batching import translate_all
+from mt.translate.checkpoint import Checkpoint
 
 # Why a segment- or pipeline-level flag was set (quality flags carry their own, measured reasons).
 FLAG_REASONS = {

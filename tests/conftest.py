@@ -86,18 +86,18 @@ def nllb_config(tiny_nllb: Path, tmp_path: Path) -> Path:
                         output_dir=str(tmp_path / "outputs"))
 
 
-# `mt` held up before it writes its first output file (the first call of mt.writers.atomic_lines): it has claimed
-# and locked its folder by then, and done its work. argv: the file it creates once held up, the file it waits for,
-# then the mt command line.
+# `mt` held up before it writes its first output file (the first call of mt.outputs.formats.atomic_lines): it has
+# claimed and locked its folder by then, and done its work. argv: the file it creates once held up, the file it
+# waits for, then the mt command line.
 HELD_UP_MT = """
 import sys, time
 from pathlib import Path
 
-import mt.writers
+import mt.outputs.formats
 from mt.cli import main
 
 held, go = Path(sys.argv[1]), Path(sys.argv[2])
-write = mt.writers.atomic_lines
+write = mt.outputs.formats.atomic_lines
 
 
 def held_up(*args, **kwargs):
@@ -109,7 +109,7 @@ def held_up(*args, **kwargs):
     return write(*args, **kwargs)
 
 
-mt.writers.atomic_lines = held_up
+mt.outputs.formats.atomic_lines = held_up
 sys.exit(main(sys.argv[3:]))
 """
 
@@ -118,7 +118,7 @@ def holds_lock(run_dir: Path) -> bool:
     """Whether another process holds `run_dir`'s lock: this process's own flock on its `.lock` is refused."""
     import fcntl
 
-    from mt.rundir import LOCK_FILE
+    from mt.outputs.rundir import LOCK_FILE
 
     try:
         fd = os.open(run_dir / LOCK_FILE, os.O_RDONLY)

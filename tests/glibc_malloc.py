@@ -6,7 +6,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
-from mt import allocator
+from mt.translate import allocator
 
 BLOCK = 64 * 2**20  # beyond glibc's largest mmap threshold (32 MB): mapped on its own unless mmap is off
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mt.backends import load_translator
 from mt.config import load_config
 from mt.pipeline import translate
+from mt.translate import load_translator
 from tests.conftest import SEED_ARTICLE, write_config
 
 pytest.importorskip("ctranslate2")
@@ -104,8 +104,8 @@ def test_a_cache_converted_before_mt_json_gets_it(tmp_path: Path, tiny_marian: P
 def test_auto_picks_ct2_with_int8_on_a_cpu_and_hf_without_ctranslate2(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from mt.backends import resolve_backend
     from mt.config import Config
+    from mt.translate import resolve_backend
 
     auto = Config(name="x", model="m/m", backend="auto", compute_type="auto", device="cpu")
     assert (resolve_backend(auto).backend, resolve_backend(auto).compute_type) == ("ct2", "int8")
@@ -117,7 +117,7 @@ def test_auto_picks_ct2_with_int8_on_a_cpu_and_hf_without_ctranslate2(monkeypatc
 
 
 def test_the_default_config_takes_the_fast_path() -> None:
-    from mt.backends import resolve_backend
+    from mt.translate import resolve_backend
     from tests.conftest import ROOT
 
     config = load_config(ROOT / "configs" / "default.yaml")

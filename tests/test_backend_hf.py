@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from mt.backends import hf, language_id, load_translator
 from mt.config import load_config
 from mt.errors import ConfigError
+from mt.translate import hf, language_id, load_translator
 from tests.glibc_malloc import glibc, mapped_for_block
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +140,7 @@ def test_int8_is_dynamic_quantization_of_the_linear_layers(marian_config: Path) 
     import torch
     from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
 
-    from mt.backends.hf import quantize_int8
+    from mt.translate.hf import quantize_int8
 
     translator = load_translator(load_config(marian_config, dtype="int8"))
     model = translator.model

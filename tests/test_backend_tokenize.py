@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mt.backends.tokenize import load_tokenizer
-from mt.normalize import normalize_for_model
-from mt.segment import split_sentences
+from mt.text.normalize import normalize_for_model
+from mt.text.segment import split_sentences
+from mt.translate.tokenize import load_tokenizer
 from tests.conftest import SEED_ARTICLE
 
 TEXTS = [

@@ -224,7 +224,7 @@ def test_trust_remote_code_is_never_enabled(tmp_path: Path, tiny_marian: Path) -
     """A model folder that asks for custom code gets its standard class; the custom module is never run."""
     import shutil
 
-    from mt.backends.hf import HFTranslator
+    from mt.translate.hf import HFTranslator
 
     model = tmp_path / "remote"
     shutil.copytree(tiny_marian, model)

@@ -141,12 +141,12 @@ def test_a_closed_pipe_ends_the_command_quietly_with_141(tmp_path: Path, fmt: st
 
 def test_an_internal_error_is_one_line_and_its_traceback_comes_with_v(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    import mt.segment
+    import mt.text.segment
 
     def bug(text: str, **kwargs: object) -> list:
         return {"a": 1}["x"]  # a genuine bug, not the user's doing
 
-    monkeypatch.setattr(mt.segment, "split_sentences", bug)
+    monkeypatch.setattr(mt.text.segment, "split_sentences", bug)
     (tmp_path / "a.txt").write_text(ARTICLE_LINE, encoding="utf-8")
     assert main(["segment", str(tmp_path / "a.txt")]) == 1
     assert capsys.readouterr().err == ("mt: error: internal error: KeyError: 'x' (run again with -v for the "
@@ -166,12 +166,12 @@ def test_an_internal_error_is_one_line_and_its_traceback_comes_with_v(tmp_path: 
 def test_an_environmental_failure_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str], failure: OSError,
                                                          message: str) -> None:
-    import mt.segment
+    import mt.text.segment
 
     def fail(text: str, **kwargs: object) -> list:
         raise failure
 
-    monkeypatch.setattr(mt.segment, "split_sentences", fail)
+    monkeypatch.setattr(mt.text.segment, "split_sentences", fail)
     (tmp_path / "a.txt").write_text(ARTICLE_LINE, encoding="utf-8")
     assert main(["segment", str(tmp_path / "a.txt")]) == 2
     assert capsys.readouterr().err == f"mt: error: {message}\n"

@@ -10,7 +10,7 @@ import pytest
 import sacrebleu
 
 from mt.cli import main
-from mt.rundir import foreign_entries
+from mt.outputs.rundir import foreign_entries
 from tests.conftest import SEED_ARTICLE, write_config
 
 pytestmark = pytest.mark.slow

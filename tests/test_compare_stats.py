@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sacrebleu.significance import PairedTest
 
-from mt.compare import BOOTSTRAP_SAMPLES, METRICS, score_systems
-from mt.quality import reference_metrics
+from mt.commands.compare import BOOTSTRAP_SAMPLES, METRICS, score_systems
+from mt.quality.checks import reference_metrics
 
 REFS = [
     "The spokesman for the Russian Foreign Ministry denied the reports on Thursday.",

@@ -187,7 +187,7 @@ def test_config_with_quality_saves_and_loads_back(tmp_path: Path) -> None:
 
 
 def test_compare_default_names_shipped_configs() -> None:
-    from mt.compare import expand_configs
+    from mt.commands.compare import expand_configs
 
     paths, name = expand_configs([str(ROOT / "configs" / "compare-default.yaml")])
     assert name == "default" and len(paths) >= 2

@@ -13,9 +13,9 @@ import mt.pipeline
 from mt.cli import main
 from mt.config import load_config
 from mt.errors import InputError
+from mt.inputs.sources import open_source
+from mt.outputs.rundir import run_dir_for
 from mt.pipeline import translate
-from mt.rundir import run_dir_for
-from mt.sources import open_source
 from tests.conftest import SEED_ARTICLE, write_config
 
 SENTENCES = [
@@ -104,8 +104,8 @@ def test_bad_corpus_input_is_one_line(tmp_path: Path, marian_config: Path, capsy
 
 def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, small_chunks: int,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from mt.backends import load_translator, resolve_backend
-    from mt.checkpoint import Checkpoint
+    from mt.translate import load_translator, resolve_backend
+    from mt.translate.checkpoint import Checkpoint
 
     corpus = write_jsonl(tmp_path / "corpus.jsonl", documents(30))
     import yaml
@@ -166,7 +166,7 @@ def test_the_seed_still_gives_one_shard(tmp_path: Path, marian_config: Path) -> 
 def test_missing_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
-    from mt.engine_ray import _import_ray
+    from mt.engines.ray import _import_ray
     from mt.errors import MtError
 
     real_import = builtins.__import__

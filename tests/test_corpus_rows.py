@@ -12,9 +12,9 @@ import pytest
 from mt.cli import main
 from mt.config import load_config
 from mt.errors import InputError
-from mt.io import read_text
+from mt.inputs.files import read_text
+from mt.inputs.sources import open_source
 from mt.pipeline import translate
-from mt.sources import open_source
 
 TEXT = "نفى المتحدث باسم الخارجية الروسية الأنباء."
 

@@ -16,8 +16,8 @@ import pytest
 import mt
 from mt.cli import main
 from mt.errors import ConfigError, InputError
-from mt.io import read_text
-from mt.sources import open_source
+from mt.inputs.files import read_text
+from mt.inputs.sources import open_source
 
 ARABIC = "نفى المتحدث باسم الخارجية الروسية الأنباء. وقال إن موسكو لن تتدخل."
 SENTENCES = ["نفى المتحدث باسم الخارجية الروسية الأنباء.", "وقال إن موسكو لن تتدخل."]
@@ -193,9 +193,9 @@ def test_skipped_entries_are_named_once_per_run(tmp_path: Path, marian_config: P
     (folder / "broken.txt").symlink_to(folder / "gone.txt")
     (folder / "loop.txt").symlink_to(folder / "loop.txt")
     os.mkfifo(folder / "pipe.txt")
-    with caplog.at_level(logging.WARNING, logger="mt.io"):
+    with caplog.at_level(logging.WARNING, logger="mt.inputs.files"):
         assert main(["translate", "--config", str(marian_config), "--input", str(folder)]) == 0
-    assert sorted(r.getMessage() for r in caplog.records if r.name == "mt.io") == [
+    assert sorted(r.getMessage() for r in caplog.records if r.name == "mt.inputs.files") == [
         f"skipping '{folder / 'broken.txt'}': a broken symbolic link (to '{folder / 'gone.txt'}')",
         f"skipping '{folder / 'loop.txt'}': a looping symbolic link (to '{folder / 'loop.txt'}')",
         f"skipping '{folder / 'pipe.txt'}': it is a FIFO (named pipe), not a regular file",
@@ -214,10 +214,10 @@ def test_compare_names_skipped_entries_once(tmp_path: Path, marian_config: Path,
                      encoding="utf-8")
     for _ in range(2):  # translated, then reused
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="mt.io"):
+        with caplog.at_level(logging.WARNING, logger="mt.inputs.files"):
             assert main(["compare", str(marian_config), str(other), "--input", str(folder), "--output",
                          str(tmp_path / "c")]) == 0
-        assert [r.getMessage() for r in caplog.records if r.name == "mt.io"] == [
+        assert [r.getMessage() for r in caplog.records if r.name == "mt.inputs.files"] == [
             f"skipping '{folder / 'pipe.txt'}': it is a FIFO (named pipe), not a regular file"]
 
 
@@ -250,9 +250,9 @@ def test_upper_case_names_are_read_with_their_upper_case_reference(tmp_path: Pat
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     folder = folder_with(tmp_path, {"A.TXT": ARABIC, "A.EN.TXT": "The spokesman denied the reports.\nHe said Moscow "
                                     "would not interfere.\n", "b.en.txt": "Nothing beside it."})
-    with caplog.at_level(logging.WARNING, logger="mt.io"):
+    with caplog.at_level(logging.WARNING, logger="mt.inputs.files"):
         assert main(["translate", "--config", str(marian_config), "--input", str(folder)]) == 0
-    assert [r.getMessage() for r in caplog.records if r.name == "mt.io"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "mt.inputs.files"] == [
         f"not using '{folder / 'b.en.txt'}': no Arabic document beside it has it as its reference (NAME.txt and "
         "NAME.ar.txt take NAME.en.txt, or NAME.EN.TXT in capitals)"]
     [run_dir] = (tmp_path / "outputs").iterdir()
@@ -277,7 +277,7 @@ def test_an_empty_reference_is_refused_before_anything_runs(tmp_path: Path, mari
 def test_the_ray_engine_checks_the_reference_as_the_local_one(tmp_path: Path) -> None:
     pytest.importorskip("ray")
     from mt.config import config_from_dict
-    from mt.engine_ray import translate_ray
+    from mt.engines.ray import translate_ray
 
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text(ARABIC, encoding="utf-8")
@@ -364,7 +364,7 @@ def test_corpus_options_on_a_txt_input_are_errors(tmp_path: Path, marian_config:
 
 def test_the_ray_reader_applies_the_same_rules(tmp_path: Path) -> None:
     pytest.importorskip("ray")
-    from mt.ray_read import _parquet_columns, _saved_dataset, document_of, read_corpus
+    from mt.inputs.ray_read import _parquet_columns, _saved_dataset, document_of, read_corpus
 
     files = corpus_files(tmp_path)
     jsonl = open_source(files["jsonl"], id_column="nope")

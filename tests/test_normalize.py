@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mt.normalize import fold_presentation_forms, normalize_for_model, presentation_forms
 from mt.records import Hypothesis
+from mt.text.normalize import fold_presentation_forms, normalize_for_model, presentation_forms
 
 NORMALISED = [
     ("ﺑﺴﻢ ﷲ", "بسم الله"),  # contextual forms of beh, seen, meem; the ligature of Allah
@@ -51,9 +51,9 @@ def test_the_models_sentencepiece_sees_the_same_text(tiny_marian: Path, text: st
 
 
 def test_pdf_text_is_flagged_and_offsets_stay_exact(tmp_path: Path, marian_config: Path) -> None:
-    from mt.backends import load_translator
     from mt.config import load_config
     from mt.pipeline import translate
+    from mt.translate import load_translator
 
     document = "ﺑﺴﻢ ﷲ ﺍﻟﺮﺣﻤﻦ ﺍﻟﺮﺣﻴﻢ. كلمة\u200cمع\u200bفاصل في الجملة الثانية.\n"
     path = tmp_path / "pdf.txt"

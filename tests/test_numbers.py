@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mt.numbers import compare, numbers
+from mt.text.numbers import compare, numbers
 
 
 def values(text: str, lang: str) -> list[tuple[float, bool]]:

@@ -132,7 +132,7 @@ def test_compare_folders_belong_to_their_input_and_are_locked(tmp_path: Path, ma
 
     # a comparison holds its folder's lock: a second one on it is refused at once, naming the holder
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from mt.rundir import lock_run; "
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from mt.outputs.rundir import lock_run; "
          "lock = lock_run(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)", str(out_a)],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mt.batching import is_out_of_memory
 from mt.records import Hypothesis
+from mt.translate.batching import is_out_of_memory
 from tests.conftest import SEED_ARTICLE
 
 OOM = [
@@ -33,10 +33,10 @@ def test_out_of_memory_is_recognised_on_cpu_and_gpu(exc: BaseException, expected
 def test_a_real_cpu_allocation_failure_splits_the_batch_and_flags_the_segment(marian_config: Path) -> None:
     import torch
 
-    from mt.backends import load_translator
     from mt.config import load_config
-    from mt.io import read_documents
+    from mt.inputs.files import read_documents
     from mt.pipeline import model_pieces, segment_document, translate
+    from mt.translate import load_translator
 
     config = load_config(marian_config)
     real = load_translator(config, str(marian_config))

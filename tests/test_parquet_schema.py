@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mt.parquet import arrow_schema, yaml_features
-from mt.quality import SCORE_KEYS
+from mt.outputs.formats import dataset_features, write_parquet
+from mt.outputs.parquet import arrow_schema, yaml_features
+from mt.quality.checks import SCORE_KEYS
 from mt.records import Pair
-from mt.writers import dataset_features, write_parquet
 
 
 def test_schema_and_card_features_are_what_datasets_writes() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from mt.batching import token_batches, translate_all
 from mt.config import load_config
+from mt.outputs.rundir import foreign_entries
 from mt.pipeline import make_pairs, model_pieces, translate
-from mt.quality import SCORE_KEYS
+from mt.quality.checks import SCORE_KEYS
 from mt.records import Hypothesis
-from mt.rundir import foreign_entries
+from mt.translate.batching import token_batches, translate_all
 from tests.conftest import SEED_ARTICLE
 from tests.output_files import check_dataset, check_moses, check_tmx, check_tsv, read_pairs
 
@@ -175,7 +175,7 @@ def test_rerun_writes_identical_data_files(marian_config: Path) -> None:
 
 def test_a_segment_without_letters_or_digits_is_kept_flagged_and_not_translated(tmp_path: Path,
                                                                                 marian_config: Path) -> None:
-    from mt.backends import load_translator
+    from mt.translate import load_translator
 
     document = "ذهب الولد إلى المدرسة.\n... !!! ؟؟؟\nـــ\n«» ،\n٣\n"
     path = tmp_path / "punctuation.txt"

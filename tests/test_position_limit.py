@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mt.backends import load_translator
 from mt.config import load_config
+from mt.translate import load_translator
 from tests.conftest import ROOT, seed_text, write_config
 
 pytest.importorskip("ctranslate2")
@@ -50,7 +50,7 @@ def test_max_new_tokens_beyond_the_positions_is_clamped_at_load(
     model = nllb_128 if family == "nllb" else tiny_marian
     config = write_config(tmp_path / "c.yaml", name="t", model=str(model), backend=backend, beam_size=4,
                           max_new_tokens=256)
-    with caplog.at_level(logging.WARNING, logger="mt.backends"):
+    with caplog.at_level(logging.WARNING, logger="mt.translate"):
         translator = load_translator(load_config(config))
     assert translator.max_new_tokens == 128
     assert [r.getMessage() for r in caplog.records] == [WARNING.format(model=model)]
@@ -60,7 +60,7 @@ def test_max_new_tokens_beyond_the_positions_is_clamped_at_load(
 def test_max_new_tokens_within_the_positions_is_kept(nllb_128: Path, tmp_path: Path,
                                                     caplog: pytest.LogCaptureFixture) -> None:
     config = write_config(tmp_path / "c.yaml", name="t", model=str(nllb_128), backend="ct2", max_new_tokens=128)
-    with caplog.at_level(logging.WARNING, logger="mt.backends"):
+    with caplog.at_level(logging.WARNING, logger="mt.translate"):
         assert load_translator(load_config(config)).max_new_tokens == 128
     assert caplog.records == []
 
@@ -95,7 +95,7 @@ def test_translate_with_the_default_config_on_a_128_position_model(backend: str 
     (tmp_path / "in.txt").write_text("\n".join([*SHORT, LONG]) + "\n", encoding="utf-8")
     proc = run_mt("translate", "--config", str(config), "--input", str(tmp_path / "in.txt"))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stderr.splitlines() == [f"WARNING mt.backends: {WARNING.format(model=nllb_128)}"]
+    assert proc.stderr.splitlines() == [f"WARNING mt.translate: {WARNING.format(model=nllb_128)}"]
     run_dir = Path(proc.stdout.strip())
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["config"]["backend"], manifest["config"]["max_new_tokens"]) == (ran, 256)
@@ -114,8 +114,9 @@ def test_compare_with_the_default_config_on_a_128_position_model(nllb_128: Path,
     (tmp_path / "in.txt").write_text("\n".join(SHORT) + "\n", encoding="utf-8")
     proc = run_mt("compare", str(fast), str(exact), "--input", str(tmp_path / "in.txt"), "--name", "positions")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stderr.splitlines() == [f"WARNING mt.compare: system {name!r}: {WARNING.format(model=nllb_128)}"
-                                        for name in ("nllb-128", "nllb-128-hf")]
+    assert proc.stderr.splitlines() == [
+        f"WARNING mt.commands.compare: system {name!r}: {WARNING.format(model=nllb_128)}"
+        for name in ("nllb-128", "nllb-128-hf")]
     out = Path(proc.stdout.splitlines()[-1])  # <output_dir>/compare-positions-<hash of systems and input>
     assert out.parent == tmp_path / "out" and re.fullmatch(r"compare-positions-[0-9a-f]{8}", out.name)
     table = json.loads((out / "table.json").read_text(encoding="utf-8"))

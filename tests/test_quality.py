@@ -8,7 +8,7 @@ import math
 import pytest
 
 from mt.config import QualityConfig
-from mt.quality import (
+from mt.quality.checks import (
     agreed_length_z,
     arabic_share,
     assess,

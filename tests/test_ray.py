@@ -25,7 +25,7 @@ import pytest
 import mt.pipeline
 from mt.cli import main
 from mt.config import load_config
-from mt.engine_ray import BATCH_SEGMENTS
+from mt.engines.ray import BATCH_SEGMENTS
 from mt.pipeline import translate
 from tests.test_corpus import SENTENCES, read_jsonl, write_jsonl
 
@@ -88,7 +88,7 @@ def test_ray_reads_each_input_kind_and_gives_the_local_files(tmp_path: Path, mar
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from mt.sources import open_source
+    from mt.inputs.sources import open_source
 
     rows = documents(23)
     rows[4]["text"] = ""  # an empty document: no pairs, counted

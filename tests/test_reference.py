@@ -11,11 +11,11 @@ import sacrebleu
 
 from mt.config import load_config
 from mt.errors import InputError
+from mt.outputs.formats import write_tmx
 from mt.pipeline import translate
-from mt.quality import corpus_reference_scores
+from mt.quality.checks import corpus_reference_scores
+from mt.quality.reference import attach_references, sidecar
 from mt.records import Hypothesis, Pair
-from mt.reference import attach_references, sidecar
-from mt.writers import write_tmx
 from tests.conftest import SEED_ARTICLE, write_config
 
 
@@ -118,8 +118,8 @@ def test_min_quality_moves_low_pairs_to_rejected(marian_config: Path, tmp_path: 
 
 def test_round_trip_scores_with_a_back_translation_config(tmp_path: Path, tiny_marian: Path) -> None:
     # The tiny model stands in for an English→Arabic one: its output is gibberish, the plumbing is real.
-    from mt.backends import load_translator
-    from mt.normalize import normalize_for_model
+    from mt.text.normalize import normalize_for_model
+    from mt.translate import load_translator
 
     back = write_config(tmp_path / "back.yaml", name="back", model=str(tiny_marian), beam_size=1, max_new_tokens=8)
     config = write_config(tmp_path / "fwd.yaml", name="fwd", model=str(tiny_marian), beam_size=1, max_new_tokens=8,

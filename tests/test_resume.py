@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mt.checkpoint import Checkpoint
 from mt.errors import MtError
+from mt.outputs.formats import atomic_write
 from mt.records import Hypothesis
-from mt.writers import atomic_write
+from mt.translate.checkpoint import Checkpoint
 from tests.conftest import ROOT, SEED_ARTICLE, write_config
 
 DATA_FILES = ("pairs.jsonl", "corpus.ar", "corpus.en", "pairs.tsv", "pairs.tmx", "README.md", "report.html",
@@ -25,7 +25,7 @@ DATA_FILES = ("pairs.jsonl", "corpus.ar", "corpus.en", "pairs.tsv", "pairs.tmx",
 
 def corpus(path: Path, paragraphs: int) -> Path:
     """The seed article many times over, each copy headed by its own number so no two segments are equal."""
-    from mt.segment import split_sentences
+    from mt.text.segment import split_sentences
 
     sentences = [s.text for s in split_sentences(SEED_ARTICLE.read_text(encoding="utf-8"), repair_glued=True)]
     path.write_text("".join(" ".join(f"({k}) {s}" for s in sentences) + "\n" for k in range(paragraphs)),
@@ -102,9 +102,9 @@ def test_a_resumed_run_restores_its_translations_byte_for_byte(tmp_path: Path, t
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Killed after 5 of its 12 batches, then run again: the 12 translations read back from the checkpoint give
     the same files, byte for byte, as a clean run whose translations all come from the model."""
-    from mt.backends import load_translator
     from mt.config import load_config
     from mt.pipeline import translate
+    from mt.translate import load_translator
 
     config = load_config(write_config(tmp_path / "c.yaml", name="resume", model=str(tiny_marian), beam_size=1,
                                       max_new_tokens=8, max_input_tokens=48, max_batch_tokens=128,
@@ -195,10 +195,10 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path, mon
 def test_out_of_memory_halves_the_batch_down_to_one_then_flags(marian_config: Path) -> None:
     import torch
 
-    from mt.backends import load_translator
-    from mt.batching import translate_all
     from mt.config import load_config
     from mt.pipeline import translate
+    from mt.translate import load_translator
+    from mt.translate.batching import translate_all
 
     calls: list[int] = []
 
@@ -228,7 +228,7 @@ def test_out_of_memory_halves_the_batch_down_to_one_then_flags(marian_config: Pa
                 raise RuntimeError("CUDA error: out of memory")
             return real.translate_batch(texts)
 
-    from mt.io import read_documents
+    from mt.inputs.files import read_documents
     from mt.pipeline import model_pieces, segment_document
 
     units = segment_document(next(read_documents(SEED_ARTICLE)), config)

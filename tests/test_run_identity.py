@@ -12,9 +12,9 @@ import pytest
 
 from mt.cli import main
 from mt.config import load_config
-from mt.rundir import run_dir_for
-from mt.sources import open_source
-from mt.writers import atomic_lines, temp_name
+from mt.inputs.sources import open_source
+from mt.outputs.formats import atomic_lines, temp_name
+from mt.outputs.rundir import run_dir_for
 from tests.conftest import ROOT, run_twice_at_once
 
 A = "نفى المتحدث باسم الخارجية الروسية الأنباء. وقال إن موسكو لن تتدخل.\n"
@@ -82,7 +82,7 @@ def test_a_locked_folder_is_refused_at_once_naming_the_holder(tmp_path: Path, ma
     text.write_text(A, encoding="utf-8")
     run_dir = run_dir_for(load_config(marian_config), open_source(text))
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from mt.rundir import lock_run; "
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from mt.outputs.rundir import lock_run; "
          "lock = lock_run(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)", str(run_dir)],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
@@ -103,7 +103,7 @@ def test_a_locked_folder_is_refused_at_once_naming_the_holder(tmp_path: Path, ma
 @pytest.mark.slow
 def test_two_concurrent_runs_give_one_clean_run(tmp_path: Path, marian_config: Path) -> None:
     text = tmp_path / "a.txt"
-    from mt.backends import resolve_backend
+    from mt.translate import resolve_backend
 
     text.write_text(A * 5, encoding="utf-8")
     run_dir = run_dir_for(resolve_backend(load_config(marian_config)), open_source(text))
@@ -130,7 +130,7 @@ def test_temporary_names_are_unique_per_process_and_never_left(tmp_path: Path) -
 
 def test_compare_reuses_and_creates_runs_by_the_same_rule(tmp_path: Path, marian_config: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from mt.compare import ensure_run
+    from mt.commands.compare import ensure_run
 
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text(A, encoding="utf-8")
@@ -160,8 +160,8 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path: Path, capsys
 def test_a_shard_of_an_input_changed_since_the_crash_is_redone(tmp_path: Path, marian_config: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import mt.pipeline
-    from mt.backends import load_translator
     from mt.pipeline import translate
+    from mt.translate import load_translator
 
     monkeypatch.setattr(mt.pipeline, "CHUNK_DOCS", 1)
     corpus = tmp_path / "corpus.jsonl"
@@ -192,7 +192,7 @@ def test_a_shard_of_an_input_changed_since_the_crash_is_redone(tmp_path: Path, m
 
 def test_a_second_run_in_the_same_process_cannot_take_a_held_folder(tmp_path: Path) -> None:
     from mt.errors import MtError
-    from mt.rundir import lock_run
+    from mt.outputs.rundir import lock_run
 
     held = lock_run(tmp_path / "run")
     with pytest.raises(MtError, match=rf"is in use by another mt run \(process {os.getpid()}\)"):

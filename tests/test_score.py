@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mt.backends import load_translator
 from mt.cli import main
+from mt.commands.score import dual_xent
 from mt.config import load_config
 from mt.pipeline import translate
-from mt.score import dual_xent
+from mt.translate import load_translator
 from tests.conftest import ROOT, SEED_ARTICLE, run_twice_at_once, write_config
 
 AR = ["نفى المتحدث باسم وزارة الخارجية الروسية صحة ما أشيع.", "وقال لوكاشيفيتش للصحفيين في موسكو.", ""]
@@ -75,7 +75,7 @@ def test_ct2_forced_decoding_equals_hf(model: str, per_token: float, request: py
     of the softmax (transformers keeps it), log(1 - p(pad)) per token: about 1/300 on the tiny model. The
     conversion goes to the tests' own cache, not the user's ~/.cache/mt."""
     pytest.importorskip("ctranslate2")
-    from mt.backends.ct2 import cache_root
+    from mt.translate.ct2 import cache_root
 
     for path in (request.getfixturevalue(model),):
         scores = []
@@ -205,7 +205,7 @@ CORPUS = [
 
 
 def test_corpus_lexicon_learns_which_words_go_together() -> None:
-    from mt.lexicon import CorpusLexicon
+    from mt.quality.lexicon import CorpusLexicon
 
     lexicon = CorpusLexicon(CORPUS)
     # spokesman/المتحدث: 3 pairs, 2 without this one: Dice 2*2/(2+2); "ministry", "said" occur once: not judged
@@ -218,9 +218,9 @@ def test_corpus_lexicon_learns_which_words_go_together() -> None:
 
 
 def test_unrelated_words_flag_in_a_scored_corpus(tmp_path: Path) -> None:
+    from mt.commands.score import Scorers, score_pairs
     from mt.config import QualityConfig
     from mt.records import Pair
-    from mt.score import Scorers, score_pairs
 
     rows = CORPUS + [(CORPUS[0][0], CORPUS[4][1])]  # the last pair is misaligned
     pairs = [Pair(id=str(k), doc_id="c", index=k, ar=a, en=e, start=0, end=len(a), score=None)
@@ -231,7 +231,7 @@ def test_unrelated_words_flag_in_a_scored_corpus(tmp_path: Path) -> None:
     assert pairs[-1].quality is not None and pairs[-1].quality < min(p.quality or 0 for p in pairs[:6])
 
 
-# The output folder of `mt score` follows the run-folder rules of mt.rundir (issue 16).
+# The output folder of `mt score` follows the run-folder rules of mt.outputs.rundir (issue 16).
 
 OTHER_AR = ["وأضاف أن الاجتماع سيعقد في 26 تشرين الثاني في جنيف."]
 OTHER_EN = ["He added that the meeting would be held in Geneva on 26 November."]
@@ -309,7 +309,7 @@ def test_score_refuses_a_locked_folder_at_once_naming_the_holder(tmp_path: Path,
     capsys.readouterr()
     before = (out / "pairs.jsonl").read_bytes()
     holder = subprocess.Popen(  # another process holding the folder, as a running `mt score` does
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from mt.rundir import lock_run; "
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from mt.outputs.rundir import lock_run; "
          "lock = lock_run(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)", str(out)],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:

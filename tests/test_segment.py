@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mt.records import Segment
-from mt.segment import INVISIBLE, split_sentences, sub_split
+from mt.text.segment import INVISIBLE, split_sentences, sub_split
 
 BOUNDARIES = [
     # sentence ends with and without a following space
@@ -393,6 +393,7 @@ def test_sub_split_covers_the_text(text: str, budget: int) -> None:
 
 
 def test_segment_module_does_not_import_torch() -> None:
-    code = "import sys, mt, mt.segment, mt.cli; mt.segment.split_sentences('نص.'); print('torch' in sys.modules)"
+    code = ("import sys, mt, mt.text.segment, mt.cli; mt.text.segment.split_sentences('نص.'); "
+            "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 import mt.pipeline
-from mt.backends import load_translator
 from mt.cli import main
 from mt.config import load_config
 from mt.pipeline import translate
+from mt.translate import load_translator
 from tests.conftest import ROOT, SEED_ARTICLE
 
 DATA_FILES = ("pairs.jsonl", "corpus.ar", "corpus.en", "pairs.tsv", "pairs.tmx", "README.md", "report.html",
@@ -48,7 +48,7 @@ def test_dataset_card_loads_without_the_malformed_splits_warning(tmp_path: Path,
 
 
 def test_unreadable_txt_entries_in_a_folder_are_named(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from mt.io import input_files
+    from mt.inputs.files import input_files
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -56,7 +56,7 @@ def test_unreadable_txt_entries_in_a_folder_are_named(tmp_path: Path, caplog: py
     (folder / "broken.txt").symlink_to(folder / "gone.txt")
     (folder / "loop.txt").symlink_to(folder / "loop.txt")
     os.mkfifo(folder / "pipe.txt")
-    with caplog.at_level(logging.WARNING, logger="mt.io"):
+    with caplog.at_level(logging.WARNING, logger="mt.inputs.files"):
         assert input_files(folder) == [folder / "good.txt"]
     messages = sorted(r.getMessage() for r in caplog.records)
     assert messages == [

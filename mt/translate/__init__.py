@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 LANGUAGE_CODE_FAMILIES = ("m2m_100", "nllb-moe")
 
 # name -> "module:class"; the class is called with (config, config_path). "auto" is resolved first.
-BACKENDS = {"auto": "", "hf": "mt.backends.hf:HFTranslator", "ct2": "mt.backends.ct2:CT2Translator"}
+BACKENDS = {"auto": "", "hf": "mt.translate.hf:HFTranslator", "ct2": "mt.translate.ct2:CT2Translator"}
 
 
 class Translator(Protocol):

@@ -1,5 +1,5 @@
 """Arabic sentence segmentation with character offsets and sub-splitting for the model (its text is
-normalised in mt.normalize). Pure Python: importing this module never imports torch."""
+normalised in mt.text.normalize). Pure Python: importing this module never imports torch."""
 
 from __future__ import annotations
 

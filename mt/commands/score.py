@@ -1,14 +1,14 @@
 """`mt score`: quality scores and flags for pairs the model did not produce (a parallel corpus, or the
 reference sentences of a run).
 
-Each pair gets the reference-free checks of `mt.quality` and, with a model config, the forced-decoding
+Each pair gets the reference-free checks of `mt.quality.checks` and, with a model config, the forced-decoding
 log-probability of the English given the Arabic; with an English→Arabic config too, of the Arabic given the
 English. The two are combined as dual conditional cross-entropy (Junczys-Dowmunt 2018, the WMT18 corpus
 filtering task's best system): with H_fwd and H_bwd the per-token cross-entropies (nats),
 `dual_xent = |H_fwd − H_bwd| + (H_fwd + H_bwd) / 2`, and `exp(−dual_xent)` is the adequacy that takes the
 place of the model confidence in `quality`. The output is a folder like a run's: pairs.jsonl, pairs.tsv,
 corpus.ar/en, rejected.jsonl (with a minimum quality), manifest.json, and run.json with the lock of
-`mt.rundir`.
+`mt.outputs.rundir`.
 """
 
 from __future__ import annotations
@@ -26,18 +26,18 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mt import __version__
-from mt.batching import token_batches
 from mt.config import Config, QualityConfig, load_config
 from mt.errors import InputError
-from mt.io import FILE_ID_FIX, check_id, read_text
-from mt.lexicon import CorpusLexicon
-from mt.manifest import text_sha256
-from mt.normalize import normalize_for_model
+from mt.inputs.files import FILE_ID_FIX, check_id, read_text
+from mt.outputs.formats import atomic_write, write_jsonl, write_moses, write_tsv
+from mt.outputs.manifest import text_sha256
+from mt.outputs.rundir import claim_folder
 from mt.pipeline import filter_pairs
-from mt.quality import assess, round_scores, text_length
+from mt.quality.checks import assess, round_scores, text_length
+from mt.quality.lexicon import CorpusLexicon
 from mt.records import Pair
-from mt.rundir import claim_folder
-from mt.writers import atomic_write, write_jsonl, write_moses, write_tsv
+from mt.text.normalize import normalize_for_model
+from mt.translate.batching import token_batches
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Scorers:
 def load_scorers(config_path: str | None, reverse_path: str | None, forward_config: Config | None = None,
                  backward_config: Config | None = None) -> Scorers:
     """Load the models named by the configs (either may be None; a config already loaded is not read again)."""
-    from mt.backends import load_translator
+    from mt.translate import load_translator
 
     fwd_config = forward_config or (load_config(config_path) if config_path else None)
     bwd_config = backward_config or (load_config(reverse_path) if reverse_path else None)
@@ -138,7 +138,7 @@ def corpus_quality(quality: QualityConfig, pairs: Sequence[tuple[str, str]]) -> 
 def score_pairs(pairs: list[Pair], quality: QualityConfig, scorers: Scorers) -> list[Pair]:
     """Fill in the scores, flags and quality of `pairs` (their `ar` and `en`), in place; returns them. A
     corpus of `quality.lexicon_min_pairs` pairs or more also gives its own length ratios and word associations
-    (`corpus_quality`, `mt.lexicon`)."""
+    (`corpus_quality`, `mt.quality.lexicon`)."""
     fwd, bwd = _directions([p.ar for p in pairs], [p.en for p in pairs], scorers)
     lexicon = None
     if len(pairs) >= quality.lexicon_min_pairs:
@@ -182,7 +182,7 @@ def _lines_with_offsets(path: Path, encoding: str, errors: str) -> tuple[str, li
 
 def pairs_from_files(source: Path, target: Path, encoding: str = "utf-8",
                      errors: str = "strict") -> tuple[list[Pair], list[str]]:
-    """Line k of `source` with line k of `target`, read as `mt translate` reads its input (`mt.io.read_text`);
+    """Line k of `source` with line k of `target`, read as `mt translate` reads its input (`mt.inputs.files.read_text`);
     offsets refer to the source file. With `errors="replace"`, a pair holding U+FFFD is flagged
     `invalid_bytes`."""
     src_text, src = _lines_with_offsets(source, encoding, errors)
@@ -224,7 +224,7 @@ def pairs_from_run(run_dir: Path) -> tuple[list[Pair], list[str]]:
 
 def score_identity(inputs: dict[str, str], quality: QualityConfig, min_quality: float | None,
                    configs: Sequence[Config | None]) -> dict[str, Any]:
-    """What the output folder belongs to, in `mt.rundir`'s terms: the input (its kind and resolved paths) and
+    """What the output folder belongs to, in `mt.outputs.rundir`'s terms: the input (its kind and resolved paths) and
     a hash of the settings (the quality checks, the minimum quality, the models' config hashes)."""
     models = [c.config_hash() if c else "" for c in configs]
     blob = json.dumps([repr(quality), min_quality, models])
@@ -258,7 +258,7 @@ def score(source: str, target: str | None = None, *, config: str | None = None, 
           output: str | None = None, min_quality: float | None = None, overwrite: bool = False,
           scorers: Scorers | None = None, encoding: str = "utf-8", errors: str = "strict") -> Path:
     """Score line-aligned files (or a run folder's reference pairs) and write the output folder. The folder
-    follows the run-folder rules of `mt.rundir`: it belongs to one input and one set of settings (another's is
+    follows the run-folder rules of `mt.outputs.rundir`: it belongs to one input and one set of settings (another's is
     refused unless `overwrite`), and it is locked while this runs."""
     clock = time.perf_counter()
     src = Path(source)

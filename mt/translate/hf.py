@@ -10,8 +10,10 @@ import transformers
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput
 
-from mt.allocator import freed_memory_kept
-from mt.backends import (
+from mt.config import Config
+from mt.errors import MtError
+from mt.records import Hypothesis
+from mt.translate import (
     LANGUAGE_CODE_FAMILIES,
     count_tokens,
     input_limit,
@@ -19,10 +21,8 @@ from mt.backends import (
     output_limit,
     positions,
 )
-from mt.config import Config
-from mt.errors import MtError
-from mt.hub import ResolvedModel, resolve_model
-from mt.records import Hypothesis
+from mt.translate.allocator import freed_memory_kept
+from mt.translate.hub import ResolvedModel, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class HFTranslator:
         if not texts:
             return []
         # on a CPU, beam search's vocabulary-sized tensors reuse freed memory instead of being faulted in afresh
-        # at every step (mt.allocator)
+        # at every step (mt.translate.allocator)
         with freed_memory_kept(enabled=self.device == "cpu"):
             return self._translate(texts)
 

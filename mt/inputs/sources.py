@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mt.errors import InputError
-from mt.io import check_id, check_text, input_files, read_documents, strip_html, text_codec
+from mt.inputs.files import check_id, check_text, input_files, read_documents, strip_html, text_codec
 from mt.records import Document
 
 HF_PREFIX = "hf:"

@@ -7,7 +7,7 @@ system's translations), and every system is scored on the same aligned text: cor
 with sacrebleu signatures, 95% bootstrap confidence intervals and paired bootstrap p-values against the first
 system. Without one: reference-free quality and how much the systems agree (chrF of each against each other).
 
-The comparison's folder follows the run-folder rules of `mt.rundir`: it belongs to its systems and its input and
+The comparison's folder follows the run-folder rules of `mt.outputs.rundir`: it belongs to its systems and its input and
 reference (`compare-<name>-<hash of them>`, recorded in its run.json), it is locked while `mt compare` runs, and a
 folder that holds another comparison, anything mt did not make or an input is refused.
 """
@@ -31,17 +31,17 @@ from sacrebleu.metrics.base import Metric
 from sacrebleu.significance import PairedTest, Result, estimate_ci
 
 from mt.align import align
-from mt.backends import resolve_backend
 from mt.config import Config, load_config_with_flags, read_yaml
 from mt.errors import ConfigError, MtError
-from mt.io import read_text
-from mt.manifest import text_sha256
-from mt.quality import REFERENCE_METRICS, reference_metrics
-from mt.reference import read_reference, reference_sentences
-from mt.report import compare_report
-from mt.rundir import claim_folder, run_dir_for
-from mt.sources import Source, open_source
-from mt.writers import atomic_write
+from mt.inputs.files import read_text
+from mt.inputs.sources import Source, open_source
+from mt.outputs.formats import atomic_write
+from mt.outputs.manifest import text_sha256
+from mt.outputs.report import compare_report
+from mt.outputs.rundir import claim_folder, run_dir_for
+from mt.quality.checks import REFERENCE_METRICS, reference_metrics
+from mt.quality.reference import read_reference, reference_sentences
+from mt.translate import resolve_backend
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def compare(config_paths: list[str], input_path: str | Path, reference: str | Pa
 
 
 def compare_identity(configs: list[Config], input_path: str | Path, reference: str | Path | None) -> dict[str, Any]:
-    """What a comparison's folder belongs to, in `mt.rundir`'s terms: its systems (names and config hashes, in
+    """What a comparison's folder belongs to, in `mt.outputs.rundir`'s terms: its systems (names and config hashes, in
     order) and its input and reference (resolved paths)."""
     systems = json.dumps([[c.name, c.config_hash()] for c in configs])
     where = {"kind": "compare", "path": Path(input_path).resolve().as_posix(),

@@ -20,12 +20,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from mt.backends import LANGUAGE_CODE_FAMILIES, input_limit, output_limit, positions
-from mt.backends.tokenize import TOKENIZER_FILES, check_language, load_tokenizer
 from mt.config import Config
 from mt.errors import ConfigError, MtError
-from mt.hub import resolve_model
 from mt.records import Hypothesis
+from mt.translate import LANGUAGE_CODE_FAMILIES, input_limit, output_limit, positions
+from mt.translate.hub import resolve_model
+from mt.translate.tokenize import TOKENIZER_FILES, check_language, load_tokenizer
 
 log = logging.getLogger(__name__)
 

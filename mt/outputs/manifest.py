@@ -12,7 +12,7 @@ from typing import Any
 
 from mt import __version__
 from mt.config import Config
-from mt.quality import corpus_reference_scores
+from mt.quality.checks import corpus_reference_scores
 from mt.records import Document, Pair
 
 SEGMENTER_VERSION = "1"

@@ -18,9 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from mt.records import Pair, pair_from_dict
-from mt.report import run_report
-from mt.writers import (
+from mt.outputs.formats import (
     atomic_write,
     dataset_file,
     temp_name,
@@ -32,6 +30,8 @@ from mt.writers import (
     write_tmx,
     write_tsv,
 )
+from mt.outputs.report import run_report
+from mt.records import Pair, pair_from_dict
 
 REPORT_ROWS = 5000  # report.html shows at most this many pairs (all are in pairs.jsonl)
 

@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 from mt.align import align
 from mt.errors import InputError
-from mt.io import read_text, reference_candidates
-from mt.quality import sentence_reference_scores
+from mt.inputs.files import read_text, reference_candidates
+from mt.quality.checks import sentence_reference_scores
 from mt.records import Document, Pair
-from mt.segment import split_sentences
+from mt.text.segment import split_sentences
 
 if TYPE_CHECKING:
-    from mt.sources import Source
+    from mt.inputs.sources import Source
 
 
 def sidecar(source: Path) -> Path:
     """`name.en.txt` beside `name.ar.txt` or `name.txt` (or `name.EN.TXT`, the one that exists; see
-    `mt.io.reference_candidates`)."""
+    `mt.inputs.files.reference_candidates`)."""
     candidates = reference_candidates(source)
     return next((p for p in candidates if p.is_file()), candidates[0])
 
@@ -63,7 +63,7 @@ def reference_sentences(text: str) -> list[str]:
 def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """Align each document's pairs with its reference sentences; give every pair its reference sentence(s) and
     sentence scores; return the alignment counts and the aligned hypothesis/reference texts, from which the
-    manifest's corpus scores are computed (`mt.quality.corpus_reference_scores`)."""
+    manifest's corpus scores are computed (`mt.quality.checks.corpus_reference_scores`)."""
     by_doc: dict[str, list[Pair]] = {}
     for pair in pairs:
         by_doc.setdefault(pair.doc_id, []).append(pair)

@@ -31,7 +31,7 @@ from mt.errors import DiskFull, MtError, disk_full
 
 if TYPE_CHECKING:
     from mt.config import Config
-    from mt.sources import Source
+    from mt.inputs.sources import Source
 
 IDENTITY_FILE = "run.json"
 LOCK_FILE = ".lock"
@@ -43,12 +43,12 @@ MADE_FILES = frozenset({
     "README.md", "report.html", "manifest.json", "table.json", "table.md", "side_by_side.jsonl",
 })
 MADE_FOLDERS = {"data": re.compile(r"train-\d{5}-of-\d{5}\.parquet"), "shards": re.compile(r"\d{5}\..+|ids\.sqlite.*")}
-_TEMPORARY = re.compile(r"\..+\.(\d+\.)?tmp")  # a write cut short (mt.writers.temp_name)
+_TEMPORARY = re.compile(r"\..+\.(\d+\.)?tmp")  # a write cut short (mt.outputs.formats.temp_name)
 
 
 def input_identity(source: Source) -> dict[str, str]:
     """What names an input: its kind and resolved location, and for a corpus the columns and split read."""
-    from mt.sources import HF_PREFIX
+    from mt.inputs.sources import HF_PREFIX
 
     where = source.path if source.path.startswith(HF_PREFIX) else Path(source.path).resolve().as_posix()
     identity = {"kind": source.kind, "path": where}
@@ -204,7 +204,7 @@ def claim_run_dir(config: Config, source: Source, overwrite: bool = False,
     """Lock the run folder of `config` on `source` and make it ready to write: created, or (with `overwrite`)
     emptied of mt's files; a folder that holds another config's or input's run is refused unless `overwrite`,
     one that holds anything mt did not make or one of the `inputs` (besides `source`'s own) always."""
-    from mt.sources import HF_PREFIX
+    from mt.inputs.sources import HF_PREFIX
 
     identity = {"config_hash": config.config_hash(), "input": input_identity(source)}
     own = [] if source.path.startswith(HF_PREFIX) else [source.path]
@@ -223,7 +223,7 @@ def claim_folder(run_dir: Path, identity: dict[str, Any], overwrite: bool = Fals
         if found != identity or overwrite:
             _check_replaceable(run_dir, found, identity, overwrite)
             remove_made(run_dir, keep=[LOCK_FILE], remove_folder=False)
-        from mt.writers import atomic_write
+        from mt.outputs.formats import atomic_write
 
         atomic_write(run_dir / IDENTITY_FILE, json.dumps(identity, ensure_ascii=False, indent=2) + "\n")
     except OSError as exc:

@@ -1,9 +1,9 @@
 """`mt translate --engine ray`: the same pipeline as a Ray Data pipeline, for a cluster or several local workers.
 
-Read the corpus with Ray Data's readers (`mt.ray_read`: the documents never pass through the driver) → segment in
+Read the corpus with Ray Data's readers (`mt.inputs.ray_read`: the documents never pass through the driver) → segment in
 tasks → translate and score in an actor pool (`map_batches` with a class that loads the model once per actor;
 each actor writes every translated batch to the run's checkpoint) → stream back in input order to the driver,
-which assembles chunks of documents and writes them as the local engine's shards (`mt.runwriter`); memory in the
+which assembles chunks of documents and writes them as the local engine's shards (`mt.outputs.shards`); memory in the
 driver is one chunk. A rerun of a killed run keeps the finished shards, and the actors find everything translated
 before in the checkpoint, so no model work is repeated beyond the batch each worker was in. A worker process that
 dies is restarted and its batch retried (`MAX_RESTARTS`, `MAX_TASK_RETRIES`); the manifest counts the processes.
@@ -26,11 +26,11 @@ from typing import Any
 
 from mt.config import Config
 from mt.errors import InputError, MtError
-from mt.manifest import RunStats, build_manifest, text_sha256
+from mt.inputs.sources import Source
+from mt.outputs.manifest import RunStats, build_manifest, text_sha256
+from mt.outputs.rundir import claim_run_dir, remove_made
+from mt.outputs.shards import RunWriter
 from mt.records import Document, Segment, pair_from_dict
-from mt.rundir import claim_run_dir, remove_made
-from mt.runwriter import RunWriter
-from mt.sources import Source
 
 log = logging.getLogger(__name__)
 BATCH_SEGMENTS = 64  # segments per actor call
@@ -146,8 +146,8 @@ def segment_rows(row: dict[str, Any], config: Config, source: Source) -> list[di
     """One input row → its document's segments (a Ray task). The first row of each document carries what the
     driver needs of it (`doc`): id, place, size and digest, or the problem that makes it bad input; a document
     without segments gives one row with `index` -1, so that the driver sees every document."""
+    from mt.inputs.ray_read import document_of
     from mt.pipeline import segment_document
-    from mt.ray_read import document_of
 
     doc_id, text, where, problem = document_of(row, source)
     units = [] if problem else segment_document(Document(doc_id or "?", text, where), config)
@@ -166,8 +166,8 @@ class TranslateActor:
     def __init__(self, config: Config, config_path: str, run_dir: str, run_number: int) -> None:
         import ray
 
-        from mt.backends import load_translator
-        from mt.manifest import model_size_mb
+        from mt.outputs.manifest import model_size_mb
+        from mt.translate import load_translator
 
         self.config = config
         self.run_dir, self.run_number = Path(run_dir), run_number
@@ -182,7 +182,7 @@ class TranslateActor:
                                "max_new_tokens": t.max_new_tokens, "size_mb": model_size_mb(t)}}
 
     def _checkpoint(self) -> Any:
-        from mt.checkpoint import Checkpoint
+        from mt.translate.checkpoint import Checkpoint
 
         thread = threading.get_ident()
         if thread not in self.checkpoints:
@@ -193,8 +193,8 @@ class TranslateActor:
         return self.checkpoints[thread]
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
-        from mt.batching import translate_all
         from mt.pipeline import Unit, assess_pair, make_pairs, model_pieces
+        from mt.translate.batching import translate_all
 
         started = time.time()  # wall clock, comparable across the processes (and NTP-synced machines)
         units: list[Unit] = []
@@ -259,8 +259,8 @@ class _Doc:
 def translate_ray(config: Config, source: Source, *, config_path: str, overwrite: bool, address: str | None,
                   num_workers: int, gpus_per_worker: float, reference: str | None = None) -> Path:
     """Run the pipeline on Ray and write the run folder like the local engine; returns its path."""
-    from mt.checkpoint import discard_if_empty
-    from mt.reference import check_reference
+    from mt.quality.reference import check_reference
+    from mt.translate.checkpoint import discard_if_empty
 
     ray = _import_ray()
     if num_workers < 1:
@@ -281,8 +281,8 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
 
 def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, *, config_path: str,
          address: str | None, num_workers: int, gpus_per_worker: float, reference: str | None) -> Path:
-    from mt.checkpoint import Checkpoint
-    from mt.ray_read import read_corpus
+    from mt.inputs.ray_read import read_corpus
+    from mt.translate.checkpoint import Checkpoint
 
     checkpoint = Checkpoint(run_dir, config.config_hash())  # created (and checked) before the actors share it
     run_number = checkpoint.run  # the actors store as this run, so that earlier runs' translations are told apart
@@ -434,7 +434,7 @@ class _Assembler:
 
     def flush(self) -> None:
         from mt.pipeline import filter_pairs
-        from mt.reference import attach_references, find_references
+        from mt.quality.reference import attach_references, find_references
 
         self.ids.check()  # no shard is written with a duplicate id in it
         if not self.chunk:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from mt.errors import InputError
-from mt.io import check_id, check_text, codec_name, decode_text, doc_id_for, strip_html, text_codec
-from mt.sources import HF_PREFIX, Source, check_columns, check_split, id_problem
+from mt.inputs.files import check_id, check_text, codec_name, decode_text, doc_id_for, strip_html, text_codec
+from mt.inputs.sources import HF_PREFIX, Source, check_columns, check_split, id_problem
 
 
 def read_corpus(ray: Any, source: Source) -> Any:

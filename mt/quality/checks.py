@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mt.config import QualityConfig
-from mt.numbers import compare as compare_numbers
+from mt.text.numbers import compare as compare_numbers
 
 SCORE_KEYS = (
     "logprob", "chars_ratio", "chars_z", "words_ratio", "words_z", "arabic_share", "repeat_share",
@@ -164,7 +164,7 @@ def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequac
            lexical: float | None = None) -> Assessment:
     """Score one pair without a reference; see the module docstring. `adequacy` (in [0, 1], e.g. the
     exp(−dual cross-entropy) of `mt score`) takes the place of exp(logprob) in `quality` when given;
-    `lexical` is the pair's word association learnt from its corpus (`mt.lexicon`, `mt score` only)."""
+    `lexical` is the pair's word association learnt from its corpus (`mt.quality.lexicon`, `mt score` only)."""
     a = Assessment()
     s = a.scores
     s["logprob"] = logprob

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from mt.numbers import normalize_arabic
+from mt.text.numbers import normalize_arabic
 
 MAX_PAIRS = 20_000  # the associations are learnt from at most this many pairs (the first ones)
 _AR_PREFIXES = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل")

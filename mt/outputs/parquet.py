@@ -1,7 +1,7 @@
 """The run's Hugging Face dataset schema, written with pyarrow alone.
 
 `datasets` takes about a second to import; a run only needs its Parquet layout. `FEATURES` is what
-`datasets.Features` (see `mt.writers.dataset_features`) stores for the columns, in the Parquet schema's
+`datasets.Features` (see `mt.outputs.formats.dataset_features`) stores for the columns, in the Parquet schema's
 `huggingface` metadata and in the dataset card's YAML, so `datasets.load_dataset(run_dir)` reads the files
 exactly as if `datasets` had written them (tests/test_parquet_schema.py checks both against `datasets`).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mt.quality import SCORE_KEYS
+from mt.quality.checks import SCORE_KEYS
 
 
 def _value(dtype: str) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Commands built on the pipeline: `mt compare` (`compare`) and `mt score` (`score`)."""
