@@ -46,9 +46,11 @@ bench:
 	$(BIN)/python benchmarks/corpus.py
 	$(BIN)/python benchmarks/quality.py
 
+# ruff, mypy, and the import contract of pyproject.toml (which layer may import which: README, "How the code is laid out")
 lint:
-	$(BIN)/ruff check mt tests
+	$(BIN)/ruff check mt tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

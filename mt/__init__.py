@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"
+from mt.version import __version__
 
 
 def load_outputs(path: str | Path) -> Any:

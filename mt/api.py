@@ -16,6 +16,7 @@ from mt.config import Config, load_config
 from mt.errors import InputError
 from mt.inputs.files import check_id, check_text
 from mt.outputs.manifest import RunStats
+from mt.pipeline import run_chunk, translate
 from mt.records import Document, Pair
 from mt.translate import Translator, load_translator, resolve_backend
 
@@ -67,8 +68,6 @@ class Pipeline:
         return self._translate(texts, ids, [f"texts[{k}]" for k in range(len(texts))])
 
     def _translate(self, texts: Sequence[str], ids: list[str], names: list[str]) -> list[list[Pair]]:
-        from mt.pipeline import run_chunk
-
         if len(ids) != len(texts) or len(set(ids)) != len(ids):
             raise InputError("doc_ids must give one distinct id per text")
         for text in texts:
@@ -87,8 +86,6 @@ class Pipeline:
     def run(self, input_path: str | Path, *, overwrite: bool = False, reference: str | Path | None = None,
             source: Any = None) -> Path:
         """Translate a file, folder or corpus into a run folder (what `mt translate` does); returns its path."""
-        from mt.pipeline import translate
-
         return translate(self.config, input_path, config_path=self.config_path, overwrite=overwrite,
                          translator=lambda: self.translator, reference=reference,
                          back_translator=self.back_translator, source=source)

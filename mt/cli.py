@@ -19,8 +19,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from mt import __version__
 from mt.errors import MtError, disk_full
+from mt.version import __version__
 
 log = logging.getLogger("mt")
 

@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 
 from mt.errors import ConfigError
-from mt.inputs.files import ERROR_MODES
 from mt.langcodes import NLLB_CODES
-from mt.translate import BACKENDS as _BACKEND_TABLE
 
-BACKENDS = tuple(sorted(_BACKEND_TABLE))
+# `backend` names: auto, or a translator in mt.translate's registry (`TRANSLATORS`); auto picks ct2 or hf.
+BACKENDS = ("auto", "ct2", "hf")
+ERROR_MODES = ("strict", "replace")  # how invalid bytes in an input are read (`encoding_errors`)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16", "int8")
 COMPUTE_TYPES = ("auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float32", "float16",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mt.config import Config
+from mt.config import Config, load_config
 from mt.errors import InputError
 from mt.inputs.files import MARKUP
 from mt.inputs.sources import Source, open_source
@@ -249,8 +249,6 @@ def assess_pair(pair: Pair, config: Config) -> None:
 
 def add_round_trip(pairs: list[Pair], config_path: str, back_translator: Translator | None = None) -> None:
     """Back-translate the outputs with an English→Arabic config and score them against the source with chrF."""
-    from mt.config import load_config
-
     back_config = load_config(config_path)
     back_translator = back_translator or load_translator(back_config, config_path)
     todo = [p for p in pairs if p.en]

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from mt import __version__
 from mt.config import Config, QualityConfig, load_config
 from mt.errors import InputError
 from mt.inputs.files import FILE_ID_FIX, check_id, read_text
@@ -37,7 +36,9 @@ from mt.quality.checks import assess, round_scores, text_length
 from mt.quality.lexicon import CorpusLexicon
 from mt.records import Pair
 from mt.text.normalize import normalize_for_model
+from mt.translate import load_translator
 from mt.translate.batching import token_batches
+from mt.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,6 @@ class Scorers:
 def load_scorers(config_path: str | None, reverse_path: str | None, forward_config: Config | None = None,
                  backward_config: Config | None = None) -> Scorers:
     """Load the models named by the configs (either may be None; a config already loaded is not read again)."""
-    from mt.translate import load_translator
-
     fwd_config = forward_config or (load_config(config_path) if config_path else None)
     bwd_config = backward_config or (load_config(reverse_path) if reverse_path else None)
     forward = load_translator(fwd_config, config_path or "CONFIG") if fwd_config else None

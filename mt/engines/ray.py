@@ -24,13 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mt import pipeline
 from mt.config import Config
 from mt.errors import InputError, MtError
+from mt.inputs.ray_read import document_of, read_corpus
 from mt.inputs.sources import Source
-from mt.outputs.manifest import RunStats, build_manifest, text_sha256
+from mt.outputs.manifest import RunStats, build_manifest, model_size_mb, text_sha256
 from mt.outputs.rundir import claim_run_dir, remove_made
 from mt.outputs.shards import RunWriter
+from mt.pipeline import Unit, assess_pair, filter_pairs, make_pairs, model_pieces, segment_document
+from mt.quality.reference import attach_references, check_reference, find_references
 from mt.records import Document, Segment, pair_from_dict
+from mt.translate import load_translator
+from mt.translate.batching import translate_all
+from mt.translate.checkpoint import Checkpoint, discard_if_empty
 
 log = logging.getLogger(__name__)
 BATCH_SEGMENTS = 64  # segments per actor call
@@ -146,8 +153,6 @@ def segment_rows(row: dict[str, Any], config: Config, source: Source) -> list[di
     """One input row → its document's segments (a Ray task). The first row of each document carries what the
     driver needs of it (`doc`): id, place, size and digest, or the problem that makes it bad input; a document
     without segments gives one row with `index` -1, so that the driver sees every document."""
-    from mt.inputs.ray_read import document_of
-    from mt.pipeline import segment_document
 
     doc_id, text, where, problem = document_of(row, source)
     units = [] if problem else segment_document(Document(doc_id or "?", text, where), config)
@@ -166,8 +171,6 @@ class TranslateActor:
     def __init__(self, config: Config, config_path: str, run_dir: str, run_number: int) -> None:
         import ray
 
-        from mt.outputs.manifest import model_size_mb
-        from mt.translate import load_translator
 
         self.config = config
         self.run_dir, self.run_number = Path(run_dir), run_number
@@ -182,7 +185,6 @@ class TranslateActor:
                                "max_new_tokens": t.max_new_tokens, "size_mb": model_size_mb(t)}}
 
     def _checkpoint(self) -> Any:
-        from mt.translate.checkpoint import Checkpoint
 
         thread = threading.get_ident()
         if thread not in self.checkpoints:
@@ -193,8 +195,6 @@ class TranslateActor:
         return self.checkpoints[thread]
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
-        from mt.pipeline import Unit, assess_pair, make_pairs, model_pieces
-        from mt.translate.batching import translate_all
 
         started = time.time()  # wall clock, comparable across the processes (and NTP-synced machines)
         units: list[Unit] = []
@@ -259,8 +259,6 @@ class _Doc:
 def translate_ray(config: Config, source: Source, *, config_path: str, overwrite: bool, address: str | None,
                   num_workers: int, gpus_per_worker: float, reference: str | None = None) -> Path:
     """Run the pipeline on Ray and write the run folder like the local engine; returns its path."""
-    from mt.quality.reference import check_reference
-    from mt.translate.checkpoint import discard_if_empty
 
     ray = _import_ray()
     if num_workers < 1:
@@ -281,8 +279,6 @@ def translate_ray(config: Config, source: Source, *, config_path: str, overwrite
 
 def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, *, config_path: str,
          address: str | None, num_workers: int, gpus_per_worker: float, reference: str | None) -> Path:
-    from mt.inputs.ray_read import read_corpus
-    from mt.translate.checkpoint import Checkpoint
 
     checkpoint = Checkpoint(run_dir, config.config_hash())  # created (and checked) before the actors share it
     run_number = checkpoint.run  # the actors store as this run, so that earlier runs' translations are told apart
@@ -359,10 +355,9 @@ class _Assembler:
     each chunk is written as a shard once its last row is in. Shards of an earlier, killed run are kept."""
 
     def __init__(self, config: Config, source: Source, writer: RunWriter, reference: str | None) -> None:
-        from mt.pipeline import CHUNK_CHARS, CHUNK_DOCS
 
         self.config, self.source, self.writer, self.reference = config, source, writer, reference
-        self.max_docs, self.max_chars = CHUNK_DOCS, CHUNK_CHARS
+        self.max_docs, self.max_chars = pipeline.CHUNK_DOCS, pipeline.CHUNK_CHARS
         self.stats = RunStats()
         self.reused = 0
         skip = 0
@@ -433,8 +428,6 @@ class _Assembler:
             self.kept_digest = hashlib.sha256()
 
     def flush(self) -> None:
-        from mt.pipeline import filter_pairs
-        from mt.quality.reference import attach_references, find_references
 
         self.ids.check()  # no shard is written with a duplicate id in it
         if not self.chunk:

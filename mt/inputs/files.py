@@ -19,7 +19,6 @@ from mt.records import Document
 
 log = logging.getLogger(__name__)
 
-ERROR_MODES = ("strict", "replace")
 # Tags, comments and character references that mark pasted HTML or XML.
 MARKUP = re.compile(
     r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|<!--.*?-->|&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});", re.S

@@ -12,9 +12,10 @@ from xml.sax.saxutils import escape as xml_escape
 
 import yaml
 
-from mt import __version__
+from mt.outputs.parquet import write_table, yaml_features
 from mt.quality.checks import SCORE_KEYS
 from mt.records import Pair
+from mt.version import __version__
 
 DATASET_GLOB = "data/train-*.parquet"
 
@@ -164,8 +165,6 @@ def dataset_rows(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
 
 def write_parquet(path: Path, pairs: Iterable[Pair]) -> None:
     """One Parquet shard of the dataset, written to a temporary name and renamed."""
-    from mt.outputs.parquet import write_table
-
     rows = dataset_rows(pairs)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(path)
@@ -181,8 +180,6 @@ def write_card(run_dir: Path, manifest: dict[str, Any]) -> None:
 
 def dataset_card(manifest: dict[str, Any], num_bytes: int = 0) -> str:
     """The card; `num_bytes` is the split's size (its Parquet files): `datasets` wants it beside the count."""
-    from mt.outputs.parquet import yaml_features
-
     header = {
         "language": ["ar", "en"],
         "task_categories": ["translation"],

@@ -10,10 +10,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mt import __version__
 from mt.config import Config
 from mt.quality.checks import corpus_reference_scores
 from mt.records import Document, Pair
+from mt.version import __version__
 
 SEGMENTER_VERSION = "1"
 PACKAGES = ("torch", "transformers", "tokenizers", "sentencepiece", "sacrebleu", "datasets", "huggingface_hub")

@@ -25,13 +25,12 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mt.config import Config
 from mt.errors import DiskFull, MtError, disk_full
-
-if TYPE_CHECKING:
-    from mt.config import Config
-    from mt.inputs.sources import Source
+from mt.inputs.sources import HF_PREFIX, Source
+from mt.outputs.formats import atomic_write
 
 IDENTITY_FILE = "run.json"
 LOCK_FILE = ".lock"
@@ -48,8 +47,6 @@ _TEMPORARY = re.compile(r"\..+\.(\d+\.)?tmp")  # a write cut short (mt.outputs.f
 
 def input_identity(source: Source) -> dict[str, str]:
     """What names an input: its kind and resolved location, and for a corpus the columns and split read."""
-    from mt.inputs.sources import HF_PREFIX
-
     where = source.path if source.path.startswith(HF_PREFIX) else Path(source.path).resolve().as_posix()
     identity = {"kind": source.kind, "path": where}
     if source.kind != "txt":
@@ -204,8 +201,6 @@ def claim_run_dir(config: Config, source: Source, overwrite: bool = False,
     """Lock the run folder of `config` on `source` and make it ready to write: created, or (with `overwrite`)
     emptied of mt's files; a folder that holds another config's or input's run is refused unless `overwrite`,
     one that holds anything mt did not make or one of the `inputs` (besides `source`'s own) always."""
-    from mt.inputs.sources import HF_PREFIX
-
     identity = {"config_hash": config.config_hash(), "input": input_identity(source)}
     own = [] if source.path.startswith(HF_PREFIX) else [source.path]
     return claim_folder(run_dir_for(config, source), identity, overwrite, inputs=[*own, *inputs])
@@ -223,8 +218,6 @@ def claim_folder(run_dir: Path, identity: dict[str, Any], overwrite: bool = Fals
         if found != identity or overwrite:
             _check_replaceable(run_dir, found, identity, overwrite)
             remove_made(run_dir, keep=[LOCK_FILE], remove_folder=False)
-        from mt.outputs.formats import atomic_write
-
         atomic_write(run_dir / IDENTITY_FILE, json.dumps(identity, ensure_ascii=False, indent=2) + "\n")
     except OSError as exc:
         folder.give_up()

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mt.align import align
 from mt.errors import InputError
 from mt.inputs.files import read_text, reference_candidates
+from mt.inputs.sources import Source
 from mt.quality.checks import sentence_reference_scores
 from mt.records import Document, Pair
 from mt.text.segment import split_sentences
-
-if TYPE_CHECKING:
-    from mt.inputs.sources import Source
 
 
 def sidecar(source: Path) -> Path:

@@ -1,4 +1,6 @@
-"""Translation backends, looked up by the config's `backend` name; each is imported only when used."""
+"""Translating: the registry of translators (`backend` in a config: `hf` in `hf.py`, `ct2` in `ct2.py` with its
+tokenizers in `tokenize.py`), each imported only when used; batching under a token budget (`batching`), the
+checkpoint a run resumes from (`checkpoint`), finding the model (`hub`) and glibc's allocator settings (`allocator`)."""
 
 from __future__ import annotations
 
@@ -7,21 +9,20 @@ import importlib
 import importlib.util
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from mt.config import BACKENDS, Config
 from mt.errors import ConfigError
-
-if TYPE_CHECKING:
-    from mt.config import Config
-    from mt.records import Hypothesis
+from mt.records import Hypothesis
 
 log = logging.getLogger(__name__)
 
 # model_type values whose tokenizer takes src_lang and whose output must start with the target language.
 LANGUAGE_CODE_FAMILIES = ("m2m_100", "nllb-moe")
 
-# name -> "module:class"; the class is called with (config, config_path). "auto" is resolved first.
-BACKENDS = {"auto": "", "hf": "mt.translate.hf:HFTranslator", "ct2": "mt.translate.ct2:CT2Translator"}
+# backend name (one of `mt.config.BACKENDS` but auto, which `resolve_backend` turns into one of these) ->
+# "module:class"; the class is called with (config, config_path).
+TRANSLATORS = {"hf": "mt.translate.hf:HFTranslator", "ct2": "mt.translate.ct2:CT2Translator"}
 
 
 class Translator(Protocol):
@@ -62,7 +63,7 @@ def load_translator(config: Config, config_path: str = "CONFIG") -> Translator:
     `load_seconds` says how long that took."""
     clock = time.perf_counter()
     config = resolve_backend(config)
-    module, name = BACKENDS[config.backend].split(":")
+    module, name = TRANSLATORS[config.backend].split(":")
     translator: Translator = getattr(importlib.import_module(module), name)(config, config_path)
     translator.load_seconds = time.perf_counter() - clock
     return translator
