@@ -31,9 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mt.commands.score import corpus_quality  # noqa: E402
 from mt.config import QualityConfig, load_config  # noqa: E402
 from mt.quality.checks import assess, text_length  # noqa: E402
+from mt.quality.corpus import corpus_quality  # noqa: E402
 from mt.quality.lexicon import CorpusLexicon  # noqa: E402
 
 SETS = {  # name: (relative path prefix, role)
@@ -170,7 +170,7 @@ def top_flags(counter: Counter, n: int, k: int = 3) -> str:
 
 
 def model_scores(pairs: Sequence[Pair], config: str, reverse: str | None) -> tuple[list[float], list[float]]:
-    from mt.commands.score import load_scorers, model_adequacy
+    from mt.quality.corpus import load_scorers, model_adequacy
 
     scorers = load_scorers(config, reverse)
     good = model_adequacy([a for a, _ in pairs], [e for _, e in pairs], scorers)

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from mt.config import Config, load_config
+from mt.engines.local import translate
 from mt.errors import InputError
 from mt.inputs.files import check_id, check_text
-from mt.outputs.manifest import RunStats
-from mt.pipeline import run_chunk, translate
+from mt.pipeline import run_chunk
 from mt.records import Document, Pair
-from mt.translate import Translator, load_translator, resolve_backend
+from mt.translate import LoadedModel, Translator, load_model, load_translator, resolve_backend
 
 
 class Pipeline:
@@ -31,7 +31,7 @@ class Pipeline:
         self.config = resolve_backend(config)
         self.config_path = config_path
         self._translator = translator
-        self._back_translator: Translator | None = None
+        self._back: LoadedModel | None = None
 
     @classmethod
     def from_config(cls, path: str | Path, **overrides: Any) -> Pipeline:
@@ -48,10 +48,14 @@ class Pipeline:
     @property
     def back_translator(self) -> Translator | None:
         """The English→Arabic model of `quality.round_trip`, loaded once; None without one."""
+        back = self._back_model()
+        return back.translator if back else None
+
+    def _back_model(self) -> LoadedModel | None:
         path = self.config.quality.round_trip
-        if path and self._back_translator is None:
-            self._back_translator = load_translator(load_config(path), path)
-        return self._back_translator
+        if path and self._back is None:
+            self._back = load_model(path)
+        return self._back
 
     def translate(self, text: str, doc_id: str = "text") -> list[Pair]:
         """The pairs of one Arabic text, in order: each with `ar`, `start`/`end` (offsets in `text`), `en`,
@@ -76,10 +80,9 @@ class Pipeline:
         # the rules of file input: the same characters refused, vertical tab and form feed read as spaces
         docs = [Document(check_id(doc_id, "doc_ids"), check_text(text, name))
                 for doc_id, text, name in zip(ids, texts, names)]
-        kept, rejected = run_chunk(docs, self.config, self.translator, None, RunStats(), lambda n: None,
-                                   sidecars=False, reference=None, back_translator=self.back_translator)
+        chunk = run_chunk(docs, self.config, self.translator, back=self._back_model())
         by_doc: dict[str, list[Pair]] = {doc_id: [] for doc_id in ids}
-        for pair in sorted(kept + rejected, key=lambda p: p.index):
+        for pair in sorted(chunk.kept + chunk.rejected, key=lambda p: p.index):
             by_doc[pair.doc_id].append(pair)
         return [by_doc[doc_id] for doc_id in ids]
 

@@ -135,14 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_translate(args: argparse.Namespace) -> int:
     from mt.api import Pipeline
     from mt.config import load_config_with_flags
-    from mt.inputs.sources import open_source
+    from mt.inputs.sources import open_input
     from mt.translate import resolve_backend
 
     overrides = {"output_dir": args.output_dir, "quality.min_quality": args.min_quality,
                  "encoding": args.encoding, "encoding_errors": args.errors, "strip_html": args.strip_html}
     config = load_config_with_flags(_config_path(args.config), **overrides)
-    source = open_source(args.input, text_column=args.input_column, id_column=args.id_column, split=args.split,
-                         encoding=config.encoding, errors=config.encoding_errors, html=config.strip_html)
+    source = open_input(args.input, config, text_column=args.input_column, id_column=args.id_column, split=args.split)
     if args.engine == "ray":
         from mt.engines.ray import translate_ray
 
@@ -181,16 +180,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def _lines(path_text: str, args: argparse.Namespace) -> list[str]:
-    from mt.inputs.files import read_text
+    from mt.inputs.files import read_lines
 
-    path = Path(path_text)
-    if not path.is_file():
-        raise MtError(f"input '{path}' is not a file")
-    text = read_text(path, args.encoding or "utf-8", args.errors or "strict")
-    if not text:
-        return []  # an empty file has no lines (not one empty one)
-    lines = text.split("\n")
-    return lines[:-1] if text.endswith("\n") else lines  # a final newline ends the last line
+    return [line for line, _, _ in read_lines(Path(path_text), args.encoding or "utf-8", args.errors or "strict")[1]]
 
 
 def cmd_align(args: argparse.Namespace) -> int:
@@ -254,13 +246,12 @@ def _write_output(path: Path, text: str, inputs: dict[str, str | None]) -> None:
 
 
 def _machine_translation(config_path: str, source: list[str]) -> list[str]:
-    from mt.config import load_config
     from mt.pipeline import translate_lines
-    from mt.translate import load_translator
+    from mt.translate import load_model
 
-    config = load_config(_config_path(config_path, "; or give --translation, a machine translation line-aligned "
-                                                   "with --source"))
-    return translate_lines(load_translator(config, config_path), source, config.max_batch_tokens)
+    model = load_model(_config_path(config_path, "; or give --translation, a machine translation line-aligned "
+                                                 "with --source"))
+    return translate_lines(model.translator, source, model.config.max_batch_tokens)
 
 
 def _config_path(path: str, alternative: str = "") -> str:

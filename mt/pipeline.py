@@ -1,31 +1,38 @@
-"""The whole flow of `mt translate`: read → segment → plan pieces → translate → pair → write."""
+"""The stages of `mt translate`, the same for every engine:
+
+    documents (mt.inputs) → segment (mt.text.segment) → model pieces (mt.text.normalize) → translate
+    (mt.translate) → pairs → quality checks (mt.quality.checks) → references (mt.quality.reference) → filter
+    → statistics → shard (mt.outputs)
+
+`run_chunk` runs them on one chunk of documents (`CHUNK_DOCS`). The engines schedule these functions and never
+re-implement one: `mt.engines.local` calls `run_chunk` chunk after chunk; `mt.engines.ray` calls
+`segment_document` in Ray tasks, `translate_units` in an actor pool, and `finish_chunk` in the driver. Both write
+each chunk as a shard through one run lifecycle (`mt.outputs.run`).
+"""
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
-import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mt.config import Config, load_config
-from mt.errors import InputError
+from mt.config import Config
 from mt.inputs.files import MARKUP
-from mt.inputs.sources import Source, open_source
-from mt.outputs.manifest import RunStats, build_manifest, text_sha256
-from mt.outputs.rundir import claim_run_dir, remove_made
-from mt.outputs.shards import RunWriter
-from mt.quality.checks import assess, round_scores, round_trip_chrf
-from mt.quality.reference import attach_references, check_reference, find_references
-from mt.records import Document, Hypothesis, Pair, Segment
+from mt.quality.checks import assess, filter_pairs, round_scores, round_trip_chrf
+from mt.quality.reference import attach_references, find_references
+from mt.records import Document, DocumentInfo, Hypothesis, Pair, RunStats, Segment, pair_from_dict
+from mt.text.arabic import dominant_script
 from mt.text.normalize import normalize_for_model, presentation_forms
 from mt.text.segment import split_sentences, sub_split
-from mt.translate import Translator, load_translator, resolve_backend
+from mt.translate import LoadedModel, Translator, load_model
 from mt.translate.batching import translate_all
 from mt.translate.checkpoint import Checkpoint
+
+CHUNK_DOCS = 500  # documents per chunk: a chunk is segmented, translated, scored and written as one shard
+CHUNK_CHARS = 2_000_000  # ... or fewer, when they hold this many characters
 
 # Why a segment- or pipeline-level flag was set (quality flags carry their own, measured reasons).
 FLAG_REASONS = {
@@ -35,8 +42,6 @@ FLAG_REASONS = {
     "split_for_model": "longer than the model's input limit: translated in pieces and joined",
     "empty_output": "the model produced no text",
 }
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,120 +55,70 @@ class Unit:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (flag, reason) found before translation
 
 
-CHUNK_DOCS = 500  # documents per chunk: a chunk is segmented, translated, scored and written as one shard
-CHUNK_CHARS = 2_000_000  # ... or fewer, when they hold this many characters
+@dataclass
+class Translated:
+    """A unit's pair, translated and checked, with what the model did for it (the chunk's statistics count it)."""
+
+    pair: Pair
+    pieces: list[str]  # the texts the model read
+    earlier: list[str]  # those of them an earlier run had translated (resumed from the checkpoint)
+    output_tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pair": self.pair.to_dict(), "pieces": self.pieces, "earlier": self.earlier,
+                "output_tokens": self.output_tokens}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Translated:
+        return cls(pair_from_dict(data["pair"]), data["pieces"], data["earlier"], data["output_tokens"])
 
 
-def translate(config: Config, input_path: str | Path, *, config_path: str = "CONFIG", overwrite: bool = False,
-              translator: Translator | Callable[[], Translator] | None = None, reference: str | Path | None = None,
-              back_translator: Translator | None = None, source: Source | None = None) -> Path:
-    """Run the pipeline on an input and write the run folder; returns its path.
+@dataclass
+class Chunk:
+    """A finished chunk: the pairs kept and rejected (`quality.min_quality`), and what was counted."""
 
-    Documents stream through in chunks (`CHUNK_DOCS`); each chunk is written as a shard as soon as it is done,
-    and a rerun skips the shards that exist, so memory does not grow with the corpus and a killed run resumes
-    per document (and per batch, through the checkpoint). `reference` is an English version of a single input
-    document; a folder's articles use sidecar files (`name.en.txt` beside `name.ar.txt` or `name.txt`).
-    `translator` is a loaded model or a function that loads one (called once the input is known to hold text).
-    """
-    config = resolve_backend(config)
-    source = source or open_source(input_path, encoding=config.encoding, errors=config.encoding_errors,
-                                   html=config.strip_html)
-    if reference is not None:
-        check_reference(reference, source)
-    if not any(doc.text.strip() for doc in source.documents()):  # stops at the first document with text
-        raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
-    stats = RunStats()
-    with claim_run_dir(config, source, overwrite, inputs=[reference, config_path]) as run_dir:  # locked till the end
-        clock = time.perf_counter()
-        if translator is None:
-            translator = load_translator(config, config_path)
-        elif callable(translator):
-            translator = translator()
-        stats.timings["load_model_s"] = getattr(translator, "load_seconds", time.perf_counter() - clock)
-        writer = RunWriter(run_dir, config.quality.min_quality is not None)
-        checkpoint = Checkpoint(run_dir, config.config_hash())
-        try:
-            with _progress() as bar:
-                for k, docs in enumerate(chunked(source.documents(), CHUNK_DOCS, CHUNK_CHARS)):
-                    done = writer.done(k)
-                    if done is not None and [i["sha256"] for i in done["inputs"]] == [text_sha256(d.text)
-                                                                                     for d in docs]:
-                        stats.merge(done)
-                        bar.update(done["pairs"])
-                        continue
-                    chunk = RunStats()
-                    kept, rejected = run_chunk(docs, config, translator, checkpoint, chunk, bar.update,
-                                               sidecars=source.kind == "txt", reference=reference,
-                                               back_translator=back_translator)
-                    clock = time.perf_counter()
-                    writer.write(k, kept, rejected, chunk.to_dict())
-                    chunk.timings["write_shards_s"] = time.perf_counter() - clock
-                    stats.merge(chunk.to_dict())
-        except BaseException:
-            checkpoint.close_or_discard()  # nothing translated yet (bad input, say): nothing left behind
-            raise
-        checkpoint.close()
-        if stats.units == 0:
-            remove_made(run_dir)
-            raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
-        if stats.empty_documents:
-            log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
-        writer.finish(build_manifest(config, translator, stats, run_dir))
-        log.info("wrote %d pairs to %s", stats.pairs, run_dir)
-    return run_dir
+    kept: list[Pair]
+    rejected: list[Pair]
+    stats: RunStats
 
 
-def chunked(docs: Iterator[Document], max_docs: int, max_chars: int) -> Iterator[list[Document]]:
+def run_chunk(docs: list[Document], config: Config, translator: Translator, checkpoint: Checkpoint | None = None, *,
+              progress: Callable[[int], None] | None = None, reference: str | Path | None = None,
+              sidecars: bool = False, back: LoadedModel | None = None) -> Chunk:
+    """Every stage on one chunk of documents, in this process. `sidecars`: the documents are files, which may have
+    references beside them (`reference`: the one of a single document). Without a checkpoint (the Python API)
+    nothing touches the disk."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    units = [unit for doc in docs for unit in segment_document(doc, config)]
+    timings["read_segment_s"] = time.perf_counter() - clock
+    translated = translate_units(units, config, translator, checkpoint, progress=progress, back=back, timings=timings)
+    segments = Counter(unit.doc_id for unit in units)
+    infos = [DocumentInfo.of(doc, segments[doc.doc_id]) for doc in docs]
+    return finish_chunk(infos, translated, config, reference=reference, sidecars=sidecars, timings=timings)
+
+
+def chunked(docs: Iterator[Document]) -> Iterator[list[Document]]:
+    """The documents in chunks of `CHUNK_DOCS` (or of fewer, holding `CHUNK_CHARS` characters)."""
     chunk: list[Document] = []
     chars = 0
     for doc in docs:
         chunk.append(doc)
         chars += len(doc.text)
-        if len(chunk) >= max_docs or chars >= max_chars:
+        if chunk_is_full(len(chunk), chars):
             yield chunk
             chunk, chars = [], 0
     if chunk:
         yield chunk
 
 
-def run_chunk(docs: list[Document], config: Config, translator: Translator, checkpoint: Checkpoint | None,
-              stats: RunStats, progress: Callable[[int], None], *, sidecars: bool, reference: str | Path | None,
-              back_translator: Translator | None) -> tuple[list[Pair], list[Pair]]:
-    """Segment, translate, score and filter one chunk of documents; returns the kept and rejected pairs.
-    `sidecars`: the documents are files, which may have references beside them. Without a checkpoint (the
-    Python API) nothing touches the disk."""
-    clock = time.perf_counter()
-    units = [unit for doc in docs for unit in segment_document(doc, config)]
-    for unit in units:
-        unit.pieces = model_pieces(unit.segment.text, translator)
-    texts = [p for unit in units for p in unit.pieces]
-    stats.timings["read_segment_s"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    done = checkpoint.load(texts) if checkpoint else {}
-    hyps = translate_all(texts, translator.translate_batch, translator.count_tokens, config.max_batch_tokens,
-                         progress, done=done, on_batch=checkpoint.save if checkpoint else None)
-    pairs = make_pairs(units, hyps, translator.model_id)
-    stats.timings["translate_s"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    for pair in pairs:
-        assess_pair(pair, config)
-    if config.quality.round_trip:
-        add_round_trip(pairs, config.quality.round_trip, back_translator)
-    references = find_references(docs, reference) if sidecars else {}
-    if references:
-        stats.add_reference(attach_references(pairs, references))
-    kept, rejected = filter_pairs(pairs, config.quality.min_quality)
-    stats.timings["score_s"] = time.perf_counter() - clock
-    stats.add(docs, kept, rejected, docs_with_segments={u.doc_id for u in units}, units=len(units),
-              model_inputs=len(texts), unique_model_inputs=len(set(texts)),
-              output_tokens=sum(h.n_tokens for h in hyps),
-              resumed=checkpoint.count_earlier(texts) if checkpoint else 0)
-    return kept, rejected
+def chunk_is_full(docs: int, chars: int) -> bool:
+    return docs >= CHUNK_DOCS or chars >= CHUNK_CHARS
 
 
 def segment_document(doc: Document, config: Config) -> list[Unit]:
+    """The document's sentences, each noted with what the model should know of it (markup, another script,
+    presentation forms, replaced bytes)."""
     units = []
     for i, seg in enumerate(split_sentences(doc.text, repair_glued=config.repair_glued)):
         unit = Unit(doc.doc_id, i, seg)
@@ -183,15 +138,60 @@ def segment_document(doc: Document, config: Config) -> list[Unit]:
     return units
 
 
-def dominant_script(text: str) -> str | None:
-    """The Unicode script (first word of the character names: ARABIC, LATIN, CYRILLIC, CJK ...) of most of
-    the letters; None when there are no letters."""
-    counts: dict[str, int] = {}
-    for ch in text:
-        if ch.isalpha():
-            script = unicodedata.name(ch, "UNKNOWN").split(" ")[0]
-            counts[script] = counts.get(script, 0) + 1
-    return max(counts, key=lambda k: counts[k]) if counts else None
+def translate_units(units: list[Unit], config: Config, translator: Translator, checkpoint: Checkpoint | None, *,
+                    progress: Callable[[int], None] | None = None, back: LoadedModel | None = None,
+                    timings: dict[str, float] | None = None) -> list[Translated]:
+    """Cut each unit into model pieces, translate them (each distinct text once, in length-sorted batches, taken
+    from the checkpoint where it has them and saved to it batch by batch), pair each unit with its translation
+    and check the pair (`quality.round_trip`: with `back`, or the model it names)."""
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
+    for unit in units:
+        unit.pieces = model_pieces(unit.segment.text, translator)
+    texts = [p for unit in units for p in unit.pieces]
+    timings["read_segment_s"] = timings.get("read_segment_s", 0.0) + time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    done = checkpoint.load(texts) if checkpoint else {}
+    hyps = translate_all(texts, translator.translate_batch, translator.count_tokens, config.max_batch_tokens,
+                         progress, done=done, on_batch=checkpoint.save if checkpoint else None)
+    pairs = make_pairs(units, hyps, translator.model_id)
+    earlier = checkpoint.earlier(texts) if checkpoint else set()
+    timings["translate_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    for pair in pairs:
+        assess_pair(pair, config)
+    if config.quality.round_trip:
+        add_round_trip(pairs, back or load_model(config.quality.round_trip))
+    out, pos = [], 0
+    for unit, pair in zip(units, pairs):
+        parts = hyps[pos : pos + len(unit.pieces)]
+        pos += len(unit.pieces)
+        out.append(Translated(pair, unit.pieces, [p for p in unit.pieces if p in earlier],
+                              sum(h.n_tokens for h in parts)))
+    timings["score_s"] = time.perf_counter() - clock
+    return out
+
+
+def finish_chunk(docs: list[DocumentInfo], translated: list[Translated], config: Config, *,
+                 reference: str | Path | None = None, sidecars: bool = False,
+                 timings: dict[str, float] | None = None) -> Chunk:
+    """Score a chunk's pairs against their references (found beside the documents when `sidecars`), filter them
+    by `quality.min_quality` and count them."""
+    clock = time.perf_counter()
+    pairs = [t.pair for t in translated]
+    stats = RunStats(timings=dict(timings or {}))
+    references = find_references(docs, reference) if sidecars else {}
+    if references:
+        stats.add_reference(attach_references(pairs, references))
+    kept, rejected = filter_pairs(pairs, config.quality.min_quality)
+    pieces = [p for t in translated for p in t.pieces]
+    stats.add(docs, kept, rejected, units=len(translated), model_inputs=len(pieces),
+              unique_model_inputs=len(set(pieces)), output_tokens=sum(t.output_tokens for t in translated),
+              resumed=len({p for t in translated for p in t.earlier}))
+    stats.timings["score_s"] = stats.timings.get("score_s", 0.0) + time.perf_counter() - clock
+    return Chunk(kept, rejected, stats)
 
 
 def model_pieces(text: str, translator: Translator) -> list[str]:
@@ -247,13 +247,11 @@ def assess_pair(pair: Pair, config: Config) -> None:
         pair.flag(code, reason)
 
 
-def add_round_trip(pairs: list[Pair], config_path: str, back_translator: Translator | None = None) -> None:
-    """Back-translate the outputs with an English→Arabic config and score them against the source with chrF."""
-    back_config = load_config(config_path)
-    back_translator = back_translator or load_translator(back_config, config_path)
+def add_round_trip(pairs: list[Pair], back: LoadedModel) -> None:
+    """Back-translate the outputs with an English→Arabic model and score them against the source with chrF."""
     todo = [p for p in pairs if p.en]
-    back = translate_lines(back_translator, [p.en for p in todo], back_config.max_batch_tokens)
-    for pair, text in zip(todo, back):
+    translated = translate_lines(back.translator, [p.en for p in todo], back.config.max_batch_tokens)
+    for pair, text in zip(todo, translated):
         pair.scores["round_trip_chrf"] = round(round_trip_chrf(pair.ar, text), 4)
 
 
@@ -263,40 +261,3 @@ def translate_lines(translator: Translator, lines: list[str], max_batch_tokens: 
     flat = [p for line in pieces for p in line]
     hyps = iter(translate_all(flat, translator.translate_batch, translator.count_tokens, max_batch_tokens))
     return [" ".join(next(hyps).text for _ in line) for line in pieces]
-
-
-def filter_pairs(pairs: list[Pair], min_quality: float | None) -> tuple[list[Pair], list[Pair]]:
-    """Pairs kept and rejected by `min_quality` (a pair without a quality counts as 0); None keeps all."""
-    if min_quality is None:
-        return pairs, []
-    kept, rejected = [], []
-    for pair in pairs:
-        if (pair.quality or 0.0) >= min_quality:
-            kept.append(pair)
-        else:
-            pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}")
-            rejected.append(pair)
-    return kept, rejected
-
-
-class _progress:
-    """A tqdm bar on a terminal; silent otherwise."""
-
-    def __init__(self, total: int | None = None) -> None:
-        self.total = total
-        self.bar: Any = None
-
-    def __enter__(self) -> _progress:
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=self.total, unit="seg", desc="translating", file=sys.stderr)
-        return self
-
-    def update(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()

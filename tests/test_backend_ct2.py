@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mt.config import load_config
-from mt.pipeline import translate
+from mt.engines.local import translate
 from mt.translate import load_translator
 from tests.conftest import SEED_ARTICLE, write_config
 

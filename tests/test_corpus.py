@@ -12,10 +12,10 @@ import pytest
 import mt.pipeline
 from mt.cli import main
 from mt.config import load_config
+from mt.engines.local import translate
 from mt.errors import InputError
 from mt.inputs.sources import open_source
 from mt.outputs.rundir import run_dir_for
-from mt.pipeline import translate
 from tests.conftest import SEED_ARTICLE, write_config
 
 SENTENCES = [
@@ -166,7 +166,7 @@ def test_the_seed_still_gives_one_shard(tmp_path: Path, marian_config: Path) -> 
 def test_missing_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
-    from mt.engines.ray import _import_ray
+    from mt.engines.ray_cluster import import_ray
     from mt.errors import MtError
 
     real_import = builtins.__import__
@@ -178,7 +178,7 @@ def test_missing_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
     with pytest.raises(MtError, match=r"--engine ray needs Ray: pip install 'mt\[ray\]'"):
-        _import_ray()
+        import_ray()
 
 
 def test_unknown_input_is_an_input_error(tmp_path: Path) -> None:

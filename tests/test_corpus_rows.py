@@ -11,10 +11,10 @@ import pytest
 
 from mt.cli import main
 from mt.config import load_config
+from mt.engines.local import translate
 from mt.errors import InputError
 from mt.inputs.files import read_text
 from mt.inputs.sources import open_source
-from mt.pipeline import translate
 
 TEXT = "نفى المتحدث باسم الخارجية الروسية الأنباء."
 

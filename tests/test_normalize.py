@@ -52,7 +52,7 @@ def test_the_models_sentencepiece_sees_the_same_text(tiny_marian: Path, text: st
 
 def test_pdf_text_is_flagged_and_offsets_stay_exact(tmp_path: Path, marian_config: Path) -> None:
     from mt.config import load_config
-    from mt.pipeline import translate
+    from mt.engines.local import translate
     from mt.translate import load_translator
 
     document = "ﺑﺴﻢ ﷲ ﺍﻟﺮﺣﻤﻦ ﺍﻟﺮﺣﻴﻢ. كلمة\u200cمع\u200bفاصل في الجملة الثانية.\n"

@@ -34,8 +34,9 @@ def test_a_real_cpu_allocation_failure_splits_the_batch_and_flags_the_segment(ma
     import torch
 
     from mt.config import load_config
+    from mt.engines.local import translate
     from mt.inputs.files import read_documents
-    from mt.pipeline import model_pieces, segment_document, translate
+    from mt.pipeline import model_pieces, segment_document
     from mt.translate import load_translator
 
     config = load_config(marian_config)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mt.config import load_config
-from mt.pipeline import translate
+from mt.engines.local import translate
 from mt.records import Hypothesis
 from tests.conftest import write_config
 from tests.output_files import check_every_file, check_offsets, read_pairs

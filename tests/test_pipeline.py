@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from mt.config import load_config
+from mt.engines.local import translate
 from mt.outputs.rundir import foreign_entries
-from mt.pipeline import make_pairs, model_pieces, translate
+from mt.pipeline import make_pairs, model_pieces
 from mt.quality.checks import SCORE_KEYS
 from mt.records import Hypothesis
 from mt.translate.batching import token_batches, translate_all

@@ -25,8 +25,8 @@ import pytest
 import mt.pipeline
 from mt.cli import main
 from mt.config import load_config
+from mt.engines.local import translate
 from mt.engines.ray import BATCH_SEGMENTS
-from mt.pipeline import translate
 from tests.test_corpus import SENTENCES, read_jsonl, write_jsonl
 
 ray = pytest.importorskip("ray")

@@ -10,9 +10,9 @@ import pytest
 import sacrebleu
 
 from mt.config import load_config
+from mt.engines.local import translate
 from mt.errors import InputError
 from mt.outputs.formats import write_tmx
-from mt.pipeline import translate
 from mt.quality.checks import corpus_reference_scores
 from mt.quality.reference import attach_references, sidecar
 from mt.records import Hypothesis, Pair

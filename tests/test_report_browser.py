@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from mt.config import load_config
+from mt.engines.local import translate
 from mt.outputs.report import compare_report, run_report
-from mt.pipeline import translate
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -103,7 +103,7 @@ def test_a_resumed_run_restores_its_translations_byte_for_byte(tmp_path: Path, t
     """Killed after 5 of its 12 batches, then run again: the 12 translations read back from the checkpoint give
     the same files, byte for byte, as a clean run whose translations all come from the model."""
     from mt.config import load_config
-    from mt.pipeline import translate
+    from mt.engines.local import translate
     from mt.translate import load_translator
 
     config = load_config(write_config(tmp_path / "c.yaml", name="resume", model=str(tiny_marian), beam_size=1,
@@ -196,7 +196,7 @@ def test_out_of_memory_halves_the_batch_down_to_one_then_flags(marian_config: Pa
     import torch
 
     from mt.config import load_config
-    from mt.pipeline import translate
+    from mt.engines.local import translate
     from mt.translate import load_translator
     from mt.translate.batching import translate_all
 

@@ -160,7 +160,7 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path: Path, capsys
 def test_a_shard_of_an_input_changed_since_the_crash_is_redone(tmp_path: Path, marian_config: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import mt.pipeline
-    from mt.pipeline import translate
+    from mt.engines.local import translate
     from mt.translate import load_translator
 
     monkeypatch.setattr(mt.pipeline, "CHUNK_DOCS", 1)

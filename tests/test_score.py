@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from mt.cli import main
-from mt.commands.score import dual_xent
 from mt.config import load_config
-from mt.pipeline import translate
+from mt.engines.local import translate
+from mt.quality.corpus import dual_xent
 from mt.translate import load_translator
 from tests.conftest import ROOT, SEED_ARTICLE, run_twice_at_once, write_config
 
@@ -218,14 +218,14 @@ def test_corpus_lexicon_learns_which_words_go_together() -> None:
 
 
 def test_unrelated_words_flag_in_a_scored_corpus(tmp_path: Path) -> None:
-    from mt.commands.score import Scorers, score_pairs
     from mt.config import QualityConfig
+    from mt.quality.corpus import Scorers, assess_pairs
     from mt.records import Pair
 
     rows = CORPUS + [(CORPUS[0][0], CORPUS[4][1])]  # the last pair is misaligned
     pairs = [Pair(id=str(k), doc_id="c", index=k, ar=a, en=e, start=0, end=len(a), score=None)
              for k, (a, e) in enumerate(rows)]
-    score_pairs(pairs, QualityConfig(lexicon_min_pairs=5), Scorers())
+    assess_pairs(pairs, QualityConfig(lexicon_min_pairs=5), Scorers())
     assert "unrelated_words" in pairs[-1].flags and pairs[-1].scores["lexical"] == 0.0
     assert all("unrelated_words" not in p.flags for p in pairs[:6])
     assert pairs[-1].quality is not None and pairs[-1].quality < min(p.quality or 0 for p in pairs[:6])
@@ -287,8 +287,9 @@ def test_score_output_holding_another_inputs_scores_is_refused_then_overwritten(
     assert main(["score", "--source", str(src2), "--target", str(tgt2), "--output", str(out), "--overwrite"]) == 0
     assert [r["ar"] for r in _rows(out)] == OTHER_AR
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["pairs"] == 1
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "corpus.ar", "corpus.en", "manifest.json",
-                                                     "pairs.jsonl", "pairs.tsv", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "README.md", "corpus.ar", "corpus.en", "data",
+                                                     "manifest.json", "pairs.jsonl", "pairs.tmx", "pairs.tsv",
+                                                     "report.html", "run.json"]  # a run's files (mt.outputs.run)
     # a folder that holds the inputs is never written into, --overwrite or not
     for extra in ([], ["--overwrite"]):
         assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(tmp_path), *extra]) == 2

@@ -18,7 +18,7 @@ import pytest
 import mt.pipeline
 from mt.cli import main
 from mt.config import load_config
-from mt.pipeline import translate
+from mt.engines.local import translate
 from mt.translate import load_translator
 from tests.conftest import ROOT, SEED_ARTICLE
 

@@ -1,7 +1,8 @@
 """`mt compare`: run several configs on the same input and compare them, with statistics and a report.
 
-Each config runs through the normal pipeline in its own process (so its speed and peak memory are its own); a
-run folder that already holds the same config's run on the same input is reused. With a reference, the
+Each config runs through the normal pipeline in its own process (`mt.commands.system_run`: so its speed, peak
+memory and model are its own); a run folder that already holds the same config's finished run on the same texts
+is reused. With a reference, the
 reference is aligned once (line by line when it has one line per segment, else with `mt.align` on the first
 system's translations), and every system is scored on the same aligned text: corpus BLEU, chrF, chrF++ and TER
 with sacrebleu signatures, 95% bootstrap confidence intervals and paired bootstrap p-values against the first
@@ -14,13 +15,10 @@ folder that holds another comparison, anything mt did not make or an input is re
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
 import re
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,13 +29,14 @@ from sacrebleu.metrics.base import Metric
 from sacrebleu.significance import PairedTest, Result, estimate_ci
 
 from mt.align import align
+from mt.commands.system_run import run_system
 from mt.config import Config, load_config_with_flags, read_yaml
 from mt.errors import ConfigError, MtError
 from mt.inputs.files import read_text
-from mt.inputs.sources import Source, open_source
+from mt.inputs.sources import Source, open_input, open_source
 from mt.outputs.formats import atomic_write
-from mt.outputs.manifest import text_sha256
 from mt.outputs.report import compare_report
+from mt.outputs.run import finished_run
 from mt.outputs.rundir import claim_folder, run_dir_for
 from mt.quality.checks import REFERENCE_METRICS, reference_metrics
 from mt.quality.reference import read_reference, reference_sentences
@@ -46,7 +45,6 @@ from mt.translate import resolve_backend
 log = logging.getLogger(__name__)
 
 METRICS = tuple(REFERENCE_METRICS)  # bleu, chrf, chrf++, ter
-_LOG_PREFIX = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")  # mt.cli's log format
 BOOTSTRAP_SAMPLES = 1000
 
 
@@ -72,36 +70,25 @@ def expand_configs(paths: list[str]) -> tuple[list[str], str | None]:
     return out, name
 
 
-def inputs_digest(source: Source) -> list[str]:
-    return [text_sha256(d.text) for d in source.documents()]
-
-
 def ensure_run(config_path: str, config: Config, input_path: str | Path | Source,
                overwrite: bool) -> tuple[Path, bool]:
     """The run folder of `config` on `input_path`, translated now unless it is already there; and whether it
     was reused. `input_path` may be a Source opened already (a folder listed once for all the systems)."""
-    listed = input_path if isinstance(input_path, Source) else open_source(input_path)
-    source = dataclasses.replace(listed, encoding=config.encoding, errors=config.encoding_errors,
-                                 html=config.strip_html)
+    source = open_input(input_path if isinstance(input_path, Source) else open_source(input_path), config)
     run_dir = run_dir_for(config, source)
-    manifest_path = run_dir / "manifest.json"
-    if not overwrite and manifest_path.exists() and (run_dir / "pairs.jsonl").exists():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if [i["sha256"] for i in manifest.get("inputs", [])] == inputs_digest(source) \
-                and manifest["counts"].get("rejected") is None:
+    if not overwrite:
+        manifest = finished_run(run_dir, source)
+        if manifest is not None and manifest["counts"].get("rejected") is None:  # all pairs are there
             return run_dir, True
-    command = [sys.executable, "-m", "mt.cli", "translate", "--config", config_path, "--input", source.path,
-               "--output-dir", config.output_dir, "--encoding", config.encoding, "--errors", config.encoding_errors]
-    if overwrite:
-        command.append("--overwrite")
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no message"])[-1].removeprefix("mt: error: ")
-        raise MtError(f"system '{config.name}' ({config_path}) failed: {last}")
-    for line in proc.stderr.splitlines():  # its warnings (a clamped max_new_tokens, say), as mt translate shows them
-        if line.strip():
-            log.warning("system '%s': %s", config.name, _LOG_PREFIX.sub("", line))
-    return Path(proc.stdout.strip().splitlines()[-1]), False
+    result = run_system(config, config_path, source, overwrite)  # in a process of its own: see system_run
+    for message in result.warnings:
+        log.warning("system '%s': %s", config.name, message)
+    if isinstance(result.error, MtError):
+        raise MtError(f"system '{config.name}' ({config_path}) failed: {result.error}")
+    if result.error is not None:
+        raise result.error  # a machine's failure (a full disk) or a bug, as `mt translate` would report it
+    assert result.run_dir is not None
+    return Path(result.run_dir), False
 
 
 def read_pairs(run_dir: Path) -> list[dict[str, Any]]:

@@ -165,6 +165,22 @@ def read_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> st
     return decode_text(data, path, encoding, errors)
 
 
+def read_lines(path: Path, encoding: str = "utf-8", errors: str = "strict") -> tuple[str, list[tuple[str, int, int]]]:
+    """A file of one sentence per line (`mt align`, `mt score`): its text (`read_text`) and its lines, each with its
+    start and end offsets in the text. Line k is sentence k, counting from 0, empty lines included; a final
+    newline ends the last line, and an empty file has no lines (not one empty one)."""
+    if not path.is_file():
+        raise InputError(f"input '{path}' is not a file")
+    text = read_text(path, encoding, errors)
+    lines, pos = [], 0
+    for line in text.split("\n") if text else []:
+        lines.append((line, pos, pos + len(line)))
+        pos += len(line) + 1
+    if text.endswith("\n"):
+        lines.pop()
+    return text, lines
+
+
 def codec_name(encoding: str) -> str:
     try:
         return codecs.lookup(encoding).name

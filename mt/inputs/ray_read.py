@@ -1,12 +1,14 @@
 """Reading a corpus with Ray Data's own readers, so that documents are read by the tasks that process them and
 never pass through the driver: `read_parquet`, `read_json`, `read_binary_files` for a folder of .txt files,
 `from_huggingface` for a streamed `hf:` dataset, and an Arrow-stream reader for a dataset saved with
-`save_to_disk`. Each row becomes a document in a Ray task (`document_of`); the driver only lists file names.
+`save_to_disk`. Each row becomes a document in a Ray task (`document_of`); the driver only lists file names, and
+checks that the ids are unique (`UniqueIds`).
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,3 +126,41 @@ def _hf_stream(source: Source) -> Any:
     except (FileNotFoundError, ValueError, KeyError, ConnectionError, OSError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise InputError(f"dataset '{name}' (split '{source.split}') cannot be loaded: {first}") from None
+
+
+class UniqueIds:
+    """The document ids the Ray engine's driver has seen, on disk (a corpus's ids need not fit in its memory): a
+    duplicate is the local engine's error, naming the row."""
+
+    def __init__(self, path: Path, input_path: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        self.path, self.input_path = path, input_path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY, row INTEGER NOT NULL)")
+        self.pending: list[tuple[str, int]] = []
+
+    def add(self, doc_id: str, order: int) -> None:
+        self.pending.append((doc_id, order))
+        if len(self.pending) >= 5000:
+            self.check()
+
+    def check(self) -> None:
+        try:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany("INSERT INTO ids VALUES (?, ?)", self.pending)
+        except sqlite3.IntegrityError:
+            for doc_id, order in self.pending:  # the first repeated one, in input order
+                earlier = self.db.execute("SELECT row FROM ids WHERE id = ?", (doc_id,)).fetchone()
+                if earlier is not None:
+                    raise InputError(f"input '{self.input_path}' row {order + 1} has the id {doc_id!r:.80} of row "
+                                     f"{earlier[0] + 1}; ids must be unique") from None
+                self.db.execute("INSERT INTO ids VALUES (?, ?)", (doc_id, order))
+        self.pending = []
+
+    def close(self) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)

@@ -3,12 +3,14 @@ one document at a time, so a corpus never has to fit in memory."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mt.config import Config
 from mt.errors import InputError
 from mt.inputs.files import check_id, check_text, input_files, read_documents, strip_html, text_codec
 from mt.records import Document
@@ -201,3 +203,20 @@ def open_source(path: str | Path, text_column: str | None = None, id_column: str
         # listed once, now: a folder without .txt files is an error before any model is loaded
         return Source(text, kind, **common, files=tuple(input_files(p)))
     return Source(text, kind, **common)
+
+
+def open_input(path: str | Path | Source, config: Config, text_column: str | None = None,
+               id_column: str | None = None, split: str | None = None) -> Source:
+    """The input read with the config's settings (`encoding`, `encoding_errors`, `strip_html`): every command and
+    engine opens its input here. `path` may be a Source opened already (a folder listed once for several
+    configs); it is then read with this config's settings."""
+    if isinstance(path, Source):
+        return dataclasses.replace(path, encoding=config.encoding, errors=config.encoding_errors,
+                                   html=config.strip_html)
+    return open_source(path, text_column=text_column, id_column=id_column, split=split, encoding=config.encoding,
+                       errors=config.encoding_errors, html=config.strip_html)
+
+
+def no_text(input_name: str | Path) -> InputError:
+    """The error for an input that holds no text to translate."""
+    return InputError(f"input '{input_name}' holds no text to translate (it is empty or whitespace only)")

@@ -195,14 +195,17 @@ def dataset_card(manifest: dict[str, Any], num_bytes: int = 0) -> str:
                                      "num_examples": manifest["counts"]["pairs"]}]},
     }
     counts = manifest["counts"]
-    model = manifest["model"]
+    model = manifest.get("model")  # the model that translated (a run of `mt score` scored pairs it did not make)
+    version = manifest["packages"]["mt"]
+    made = (f"made by `mt` {version} with `{model['id']}` (revision `{model['revision'] or 'local'}`)" if model
+            else f"scored by `mt` {version}")
+    signature = manifest.get("signature")
     return (
         "---\n"
         + yaml.safe_dump(header, allow_unicode=True, sort_keys=False)
         + "---\n\n"
         + f"# {manifest['run']}\n\n"
-        + f"Arabic→English pairs made by `mt` {manifest['packages']['mt']} with `{model['id']}`"
-        + f" (revision `{model['revision'] or 'local'}`): {counts['pairs']} pairs from"
+        + f"Arabic→English pairs {made}: {counts['pairs']} pairs from"
         + f" {counts['documents']} document(s), {counts['flagged']} flagged.\n\n"
         + "```python\nimport datasets\n"
         + f'ds = datasets.load_dataset("path/to/{manifest["run"]}")  # this folder\n```\n\n'
@@ -211,7 +214,7 @@ def dataset_card(manifest: dict[str, Any], num_bytes: int = 0) -> str:
         + " quality estimate in [0, 1]), `scores` (every check, see the `mt` README), `flags` and `reasons`"
         + " (`reasons[k]` explains `flags[k]`), `ref`/`ref_ids` (aligned reference sentences, when a reference"
         + " was given), `pieces` (how many parts the sentence was cut into for the model), `model`.\n\n"
-        + f"Signature: `{manifest['signature']}`\n"
+        + (f"Signature: `{signature}`\n" if signature else "")
     )
 
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
-from collections import Counter
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from mt.config import Config
-from mt.quality.checks import corpus_reference_scores
-from mt.records import Document, Pair
+from mt.records import RunStats
 from mt.version import __version__
 
 SEGMENTER_VERSION = "1"
@@ -48,11 +44,6 @@ def signature(config: Config, revision: str | None, versions: dict[str, str]) ->
     )
 
 
-def text_sha256(text: str) -> str:
-    """The SHA-256 of a document's text (UTF-8): how the manifest and `mt compare` recognise an input."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def peak_rss_mb() -> float | None:
     """This process's peak resident memory in MB (VmHWM, Linux; unlike ru_maxrss it does not inherit the
     parent's peak), or None where it cannot be read."""
@@ -74,85 +65,42 @@ def model_size_mb(translator: Any) -> float | None:
     return round(sum(p.stat().st_size for p in weights) / 2**20, 3) if weights else None
 
 
-@dataclass
-class RunStats:
-    """What a run counted, kept per chunk (in the shard's stats file) and merged."""
-
-    inputs: list[dict[str, Any]] = field(default_factory=list)
-    units: int = 0
-    pairs: int = 0
-    rejected: int = 0
-    model_inputs: int = 0
-    unique_model_inputs: int = 0
-    split_for_model: int = 0
-    flagged: int = 0
-    flags: Counter[str] = field(default_factory=Counter)
-    quality_sum: float = 0.0
-    quality_n: int = 0
-    output_tokens: int = 0
-    resumed_translations: int = 0
-    empty_documents: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-    reference: dict[str, Any] | None = None
-
-    def add(self, docs: list[Document], kept: list[Pair], rejected: list[Pair], *, docs_with_segments: set[str],
-            units: int, model_inputs: int, unique_model_inputs: int, output_tokens: int, resumed: int = 0) -> None:
-        """Count one chunk: its documents, the pairs kept and rejected, and what the model read and wrote."""
-        self.inputs += [{"doc_id": d.doc_id, "path": d.source, "chars": len(d.text), "sha256": text_sha256(d.text)}
-                        for d in docs]
-        self.empty_documents += sum(d.doc_id not in docs_with_segments for d in docs)
-        self.units += units
-        self.pairs += len(kept)
-        self.rejected += len(rejected)
-        self.model_inputs += model_inputs
-        self.unique_model_inputs += unique_model_inputs
-        self.split_for_model += sum("split_for_model" in p.flags for p in kept)
-        self.flagged += sum(bool(p.flags) for p in kept)
-        self.flags.update(f for p in kept for f in p.flags)
-        qualities = [p.quality for p in kept if p.quality is not None]
-        self.quality_sum += sum(qualities)
-        self.quality_n += len(qualities)
-        self.output_tokens += output_tokens
-        self.resumed_translations += resumed
-
-    def add_reference(self, summary: dict[str, Any]) -> None:
-        if self.reference is None:
-            self.reference = {"paths": {}, "documents": 0, "sentences": 0, "beads": 0, "pairs_without_reference": 0,
-                              "reference_sentences_unaligned": 0, "hyps": [], "refs": []}
-        for key, value in summary.items():
-            if key == "paths":
-                self.reference["paths"].update(value)
-            else:
-                self.reference[key] += value
-
-    def merge(self, other: dict[str, Any]) -> None:
-        for key, value in other.items():
-            if key == "flags":
-                self.flags.update(value)
-            elif key == "timings":
-                for name, seconds in value.items():
-                    self.timings[name] = self.timings.get(name, 0.0) + seconds
-            elif key == "reference":
-                if value is not None:
-                    self.add_reference(value)
-            else:
-                setattr(self, key, getattr(self, key) + value)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        data["flags"], data["timings"] = dict(self.flags), dict(self.timings)
-        return data
+def memory_mb() -> dict[str, float]:
+    """This process's resident memory split as Linux counts it: private (RssAnon: Python objects, buffers) and
+    shared (RssShmem: e.g. pages of Ray's object store that the Ray engine's driver has mapped to read results)."""
+    names = {"RssAnon:": "peak_private_mb", "RssShmem:": "peak_object_store_pages_mb"}
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {names[f[0]]: round(int(f[1]) / 1024, 1) for f in map(str.split, lines) if f and f[0] in names}
 
 
-def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Path) -> dict[str, Any]:
+def counts(stats: RunStats, with_rejected: bool) -> dict[str, Any]:
+    """The manifest's `counts`; `rejected` is null without a minimum quality."""
+    return {
+        "documents": stats.documents,
+        "empty_documents": stats.empty_documents,
+        "pairs": stats.pairs,
+        "rejected": stats.rejected if with_rejected else None,
+        "model_inputs": stats.model_inputs,
+        "unique_model_inputs": stats.unique_model_inputs,
+        "resumed_translations": stats.resumed_translations,
+        "output_tokens": stats.output_tokens,
+        "split_for_model": stats.split_for_model,
+        "flagged": stats.flagged,
+        "flags": dict(sorted(stats.flags.items())),
+        "mean_quality": round(stats.quality_sum / stats.quality_n, 4) if stats.quality_n else None,
+    }
+
+
+def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Path,
+                   reference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest of a translation run. `reference`: what scoring against references gave (counts and corpus
+    scores, `mt.quality.reference.reference_summary`). Its `inputs` are left for the writer to stream in."""
     versions = package_versions()
     revision = getattr(translator, "revision", None)
     translate_s = stats.timings.get("translate_s", 0.0)
-    reference = None
-    if stats.reference is not None:
-        reference = {k: v for k, v in stats.reference.items() if k not in ("hyps", "refs")}
-        hyps, refs = stats.reference["hyps"], stats.reference["refs"]
-        reference["corpus"] = corpus_reference_scores(hyps, refs) if hyps else None
     return {
         "run": run_dir.name,
         "run_dir": run_dir.as_posix(),
@@ -170,21 +118,8 @@ def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Pa
         },
         "packages": versions,
         "signature": signature(config, revision, versions),
-        "inputs": stats.inputs,
-        "counts": {
-            "documents": len(stats.inputs),
-            "empty_documents": stats.empty_documents,
-            "pairs": stats.pairs,
-            "rejected": stats.rejected if config.quality.min_quality is not None else None,
-            "model_inputs": stats.model_inputs,
-            "unique_model_inputs": stats.unique_model_inputs,
-            "resumed_translations": stats.resumed_translations,
-            "output_tokens": stats.output_tokens,
-            "split_for_model": stats.split_for_model,
-            "flagged": stats.flagged,
-            "flags": dict(sorted(stats.flags.items())),
-            "mean_quality": round(stats.quality_sum / stats.quality_n, 4) if stats.quality_n else None,
-        },
+        "inputs": [],
+        "counts": counts(stats, config.quality.min_quality is not None),
         "reference": reference,
         "timings": {
             **{k: round(v, 3) for k, v in sorted(stats.timings.items())},

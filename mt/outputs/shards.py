@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mt.outputs.formats import (
+    atomic_lines,
     atomic_write,
     dataset_file,
     temp_name,
@@ -82,7 +83,7 @@ class RunWriter:
 
     def finish(self, manifest: dict[str, Any], stream_inputs: bool = False) -> None:
         """Assemble the run's files. `stream_inputs`: the manifest's `inputs` are read from the shards while it
-        is written (the Ray engine's driver does not hold one record per document)."""
+        is written (a run does not hold one record per document in memory)."""
         run = self.run_dir
         write_jsonl(run / "pairs.jsonl", self.pairs())
         if self.with_rejected:
@@ -111,12 +112,17 @@ class RunWriter:
         shutil.rmtree(self.shards)
 
     def _write_manifest_streaming(self, path: Path, manifest: dict[str, Any]) -> None:
+        """`write_manifest` with the `inputs` records streamed from the shards: the same text as
+        `json.dumps(manifest, indent=2)` would give with them all in memory."""
         marker = "@@mt-inputs@@"
         head, tail = json.dumps({**manifest, "inputs": marker}, ensure_ascii=False, indent=2).split(f'"{marker}"')
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(head + "[")
-            for n, item in enumerate(self.inputs()):
-                fh.write(("," if n else "") + "\n    " + json.dumps(item, ensure_ascii=False))
-            fh.write("\n  ]" + tail + "\n")
-        os.replace(tmp, path)
+        items = (json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ") for item in self.inputs())
+        atomic_lines(path, self._streamed(head, items, tail))
+
+    @staticmethod
+    def _streamed(head: str, items: Iterator[str], tail: str) -> Iterator[str]:
+        yield head + "["
+        n = 0
+        for n, item in enumerate(items, 1):
+            yield ("," if n > 1 else "") + "\n    " + item
+        yield ("\n  ]" if n else "]") + tail + "\n"

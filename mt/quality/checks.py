@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mt.config import QualityConfig
+from mt.records import Pair
 from mt.text.numbers import compare as compare_numbers
 
 SCORE_KEYS = (
@@ -221,6 +222,21 @@ def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequac
     )
     a.quality = 0.0 if copy else round(math.prod(parts), 4)
     return a
+
+
+def filter_pairs(pairs: list[Pair], min_quality: float | None) -> tuple[list[Pair], list[Pair]]:
+    """Pairs kept and rejected by `min_quality` (a pair without a quality counts as 0, and a rejected one is flagged
+    `below_min_quality`); None keeps all."""
+    if min_quality is None:
+        return pairs, []
+    kept, rejected = [], []
+    for pair in pairs:
+        if (pair.quality or 0.0) >= min_quality:
+            kept.append(pair)
+        else:
+            pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}")
+            rejected.append(pair)
+    return kept, rejected
 
 
 def round_scores(scores: dict[str, float | None]) -> dict[str, float | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,8 @@ from mt.align import align
 from mt.errors import InputError
 from mt.inputs.files import read_text, reference_candidates
 from mt.inputs.sources import Source
-from mt.quality.checks import sentence_reference_scores
-from mt.records import Document, Pair
+from mt.quality.checks import corpus_reference_scores, sentence_reference_scores
+from mt.records import DocumentInfo, Pair
 from mt.text.segment import split_sentences
 
 
@@ -41,14 +42,14 @@ def check_reference(reference: str | Path, source: Source) -> None:
     read_reference(reference)
 
 
-def find_references(docs: list[Document], reference: str | Path | None) -> dict[str, tuple[str, str]]:
+def find_references(docs: Sequence[DocumentInfo], reference: str | Path | None) -> dict[str, tuple[str, str]]:
     """doc_id → (reference path, reference text): `reference` for a single input document (`check_reference`
     made sure there is one), else the sidecar files beside the documents that have one."""
     if reference is not None:
         return {docs[0].doc_id: (str(reference), read_reference(reference))}
     found = {}
     for doc in docs:
-        path = sidecar(Path(doc.source))
+        path = sidecar(Path(doc.path))
         if path.is_file():
             found[doc.doc_id] = (str(path), read_text(path))
     return found
@@ -61,7 +62,7 @@ def reference_sentences(text: str) -> list[str]:
 def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """Align each document's pairs with its reference sentences; give every pair its reference sentence(s) and
     sentence scores; return the alignment counts and the aligned hypothesis/reference texts, from which the
-    manifest's corpus scores are computed (`mt.quality.checks.corpus_reference_scores`)."""
+    manifest's corpus scores are computed (`reference_summary`)."""
     by_doc: dict[str, list[Pair]] = {}
     for pair in pairs:
         by_doc.setdefault(pair.doc_id, []).append(pair)
@@ -98,3 +99,13 @@ def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]])
                     pair.flag("shared_reference", f"the reference covers pairs {group[0].index}-{group[-1].index} "
                                                   "together; its scores are for the group")
     return {"paths": {d: p for d, (p, _) in sorted(references.items())}, **counts, "hyps": hyps, "refs": refs}
+
+
+def reference_summary(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A run's reference section of the manifest from its chunks' `attach_references` summaries (merged): the
+    alignment counts, and corpus BLEU, chrF, chrF++ and TER of all aligned groups with their signatures."""
+    if summary is None:
+        return None
+    out = {k: v for k, v in summary.items() if k not in ("hyps", "refs")}
+    out["corpus"] = corpus_reference_scores(summary["hyps"], summary["refs"]) if summary["hyps"] else None
+    return out

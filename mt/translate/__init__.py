@@ -9,9 +9,9 @@ import importlib
 import importlib.util
 import logging
 import time
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from mt.config import BACKENDS, Config
+from mt.config import BACKENDS, Config, load_config
 from mt.errors import ConfigError
 from mt.records import Hypothesis
 
@@ -67,6 +67,19 @@ def load_translator(config: Config, config_path: str = "CONFIG") -> Translator:
     translator: Translator = getattr(importlib.import_module(module), name)(config, config_path)
     translator.load_seconds = time.perf_counter() - clock
     return translator
+
+
+class LoadedModel(NamedTuple):
+    """A config and its model, loaded: a second model beside a run's own (a back-translation, a scorer)."""
+
+    config: Config
+    translator: Translator
+
+
+def load_model(config_path: str, config: Config | None = None, translator: Translator | None = None) -> LoadedModel:
+    """The config at `config_path` (unless given) and its model (unless given), loaded."""
+    config = config or load_config(config_path)
+    return LoadedModel(config, translator or load_translator(config, config_path))
 
 
 def language_id(tokenizer: Any, code: str, key: str, config_path: str, model_id: str) -> int:
