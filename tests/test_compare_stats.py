@@ -7,7 +7,7 @@ import pytest
 from sacrebleu.significance import PairedTest
 
 from mt.commands.compare import BOOTSTRAP_SAMPLES, METRICS, score_systems
-from mt.quality.checks import reference_metrics
+from mt.quality.reference import reference_metrics
 
 REFS = [
     "The spokesman for the Russian Foreign Ministry denied the reports on Thursday.",

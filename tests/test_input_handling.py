@@ -16,7 +16,7 @@ import pytest
 import mt
 from mt.cli import main
 from mt.errors import ConfigError, InputError
-from mt.inputs.files import read_text
+from mt.inputs.files import read_lines, read_text
 from mt.inputs.sources import open_source
 
 ARABIC = "نفى المتحدث باسم الخارجية الروسية الأنباء. وقال إن موسكو لن تتدخل."
@@ -51,6 +51,29 @@ def test_segment_align_and_score_refuse_invalid_bytes_naming_their_own_options(
         assert one_error(capsys, argv) == message
         assert main([*argv, "--errors", "replace"]) == 0  # ... and the options it names exist
         capsys.readouterr()
+
+
+@pytest.mark.parametrize(("data", "lines"), [
+    (b"", []),  # an empty file has no lines, not one empty one
+    (b"\n", [("", 0, 0)]),
+    ("نفى\n\nوقال".encode(), [("نفى", 0, 3), ("", 4, 4), ("وقال", 5, 9)]),  # empty lines count; no final newline
+    ("نفى\r\nوقال\r\n".encode(), [("نفى", 0, 3), ("وقال", 4, 8)]),  # CRLF read as LF: offsets into the text
+])
+def test_read_lines_one_sentence_per_line_with_offsets(tmp_path: Path, data: bytes,
+                                                       lines: list[tuple[str, int, int]]) -> None:
+    """How `mt align` and `mt score` split their files: line k is sentence k, with its offsets in the text."""
+    (tmp_path / "a.txt").write_bytes(data)
+    text, found = read_lines(tmp_path / "a.txt")
+    assert found == lines and all(text[start:end] == line for line, start, end in found)
+
+
+def test_score_refuses_empty_files_as_align_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("ar.txt", "en.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert main(["score", "--source", str(tmp_path / "ar.txt"), "--target", str(tmp_path / "en.txt"),
+                 "--output", str(tmp_path / "s")]) == 2
+    assert capsys.readouterr().err == f"mt: error: input '{tmp_path / 'ar.txt'}' is empty\n"
+    assert not (tmp_path / "s").exists()
 
 
 def test_segment_reads_windows_arabic_with_encoding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -118,9 +118,7 @@ def test_ray_reads_each_input_kind_and_gives_the_local_files(tmp_path: Path, mar
                 assert (run_dir / name).read_bytes() == (local / name).read_bytes(), (path, name)
             ours, theirs = (json.loads((d / "manifest.json").read_text()) for d in (run_dir, local))
             assert ours["model"] == theirs["model"] and ours["inputs"] == theirs["inputs"]
-            for key in ("documents", "empty_documents", "pairs", "model_inputs", "output_tokens", "flags"):
-                assert ours["counts"][key] == theirs["counts"][key], (path, key)
-            assert 0 < ours["counts"]["unique_model_inputs"] <= ours["counts"]["model_inputs"]
+            assert ours["counts"] == theirs["counts"], path  # unique_model_inputs too: distinct per chunk in both
             assert 1 <= ours["engine"]["worker_processes"] <= 2 and ours["engine"]["restarted_workers"] == 0
         pairs = read_jsonl(next((tmp_path / "ray0").iterdir()) / "pairs.jsonl")
         assert len(pairs) == 44 and pairs[8]["id"] == "d005:0"  # d004 is empty

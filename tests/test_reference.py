@@ -13,8 +13,7 @@ from mt.config import load_config
 from mt.engines.local import translate
 from mt.errors import InputError
 from mt.outputs.formats import write_tmx
-from mt.quality.checks import corpus_reference_scores
-from mt.quality.reference import attach_references, sidecar
+from mt.quality.reference import attach_references, corpus_reference_scores, sidecar
 from mt.records import Hypothesis, Pair
 from tests.conftest import SEED_ARTICLE, write_config
 

@@ -28,7 +28,6 @@ from sacrebleu.metrics import CHRF
 from sacrebleu.metrics.base import Metric
 from sacrebleu.significance import PairedTest, Result, estimate_ci
 
-from mt.align import align
 from mt.commands.system_run import run_system
 from mt.config import Config, load_config_with_flags, read_yaml
 from mt.errors import ConfigError, MtError
@@ -38,8 +37,7 @@ from mt.outputs.formats import atomic_write
 from mt.outputs.report import compare_report
 from mt.outputs.run import finished_run
 from mt.outputs.rundir import claim_folder, run_dir_for
-from mt.quality.checks import REFERENCE_METRICS, reference_metrics
-from mt.quality.reference import read_reference, reference_sentences
+from mt.quality.reference import REFERENCE_METRICS, read_reference, reference_beads, reference_metrics
 from mt.translate import resolve_backend
 
 log = logging.getLogger(__name__)
@@ -103,8 +101,7 @@ def reference_groups(reference: Path, baseline: list[dict[str, Any]]) -> list[tu
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) == len(baseline):
         return [([k], line) for k, line in enumerate(lines)]
-    sentences = reference_sentences(text)
-    beads = align([p["ar"] for p in baseline], sentences, [p["en"] for p in baseline])
+    sentences, beads = reference_beads([p["ar"] for p in baseline], [p["en"] for p in baseline], text)
     return [(list(b.src), " ".join(sentences[j] for j in b.tgt)) for b in beads if b.src and b.tgt]
 
 

@@ -11,6 +11,8 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from mt.text.arabic import is_arabic_letter
+
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
@@ -90,15 +92,11 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _is_arabic_letter(ch: str) -> bool:
-    return "\u0600" <= ch <= "\u08ff" or "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff"
-
-
 def source_cell(text: str) -> str:
     """The source text's cell: right-to-left Arabic when most of its letters are Arabic, otherwise (a `not_arabic`
     segment) in the direction of its own text."""
     letters = [ch for ch in text if ch.isalpha()]
-    arabic = sum(_is_arabic_letter(ch) for ch in letters)
+    arabic = sum(is_arabic_letter(ch) for ch in letters)
     attrs = 'dir="rtl" lang="ar"' if not letters or 2 * arabic >= len(letters) else 'dir="auto"'
     return f'<td class="ar" {attrs}>{esc(text)}</td>'
 

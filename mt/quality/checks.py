@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from mt.config import QualityConfig
 from mt.records import Pair
+from mt.text.arabic import is_arabic_letter, without_marks
 from mt.text.numbers import compare as compare_numbers
 
 SCORE_KEYS = (
@@ -24,13 +23,10 @@ SCORE_KEYS = (
     "ref_bleu", "ref_chrf", "ref_chrfpp", "ref_ter",
     "ref_align",
 )
-REFERENCE_METRICS = {"bleu": "ref_bleu", "chrf": "ref_chrf", "chrf++": "ref_chrfpp", "ter": "ref_ter"}
 _WORD = re.compile(r"\w+")
 _QUESTION, _EXCLAIM, _STOP = "?؟", "!", ".…۔"
 _BRACKETS = (("(", ")"), ("[", "]"))
 _QUOTES = '"«»“”'
-_ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
-_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640\u06d6-\u06ed]")  # harakat, Quranic marks, tatweel
 
 
 @dataclass
@@ -45,10 +41,6 @@ class Assessment:
     def flag(self, code: str, reason: str) -> None:
         self.flags.append(code)
         self.reasons.append(reason)
-
-
-def is_arabic_letter(ch: str) -> bool:
-    return ch.isalpha() and any(lo <= ord(ch) <= hi for lo, hi in _ARABIC_RANGES)
 
 
 def arabic_share(text: str) -> float:
@@ -68,7 +60,7 @@ def text_length(text: str, unit: str) -> int:
     """Letters and digits (`chars`; Arabic diacritics and tatweel not counted, so vocalised and bare text
     weigh the same) or words holding one (`words`)."""
     if unit == "chars":
-        return sum(ch.isalnum() for ch in _DIACRITICS.sub("", text))
+        return sum(ch.isalnum() for ch in without_marks(text))
     return sum(any(ch.isalnum() for ch in w) for w in text.split())
 
 
@@ -241,33 +233,6 @@ def filter_pairs(pairs: list[Pair], min_quality: float | None) -> tuple[list[Pai
 
 def round_scores(scores: dict[str, float | None]) -> dict[str, float | None]:
     return {k: None if v is None else round(v, 4) for k, v in scores.items()}
-
-
-def reference_metrics() -> dict[str, Any]:
-    """Fresh sacrebleu metrics, keyed by the names `mt` uses: bleu, chrf, chrf++, ter (sacrebleu is imported
-    only when a reference or a round trip needs it)."""
-    from sacrebleu.metrics import BLEU, CHRF, TER
-
-    return {"bleu": BLEU(), "chrf": CHRF(), "chrf++": CHRF(word_order=2), "ter": TER()}
-
-
-def sentence_reference_scores(hypothesis: str, reference: str) -> dict[str, float]:
-    """Sentence BLEU (effective order), chrF, chrF++ and TER of one hypothesis against one reference."""
-    from sacrebleu.metrics import BLEU
-
-    metrics = reference_metrics()
-    metrics["bleu"] = BLEU(effective_order=True)
-    return {key: metrics[name].sentence_score(hypothesis, [reference]).score
-            for name, key in REFERENCE_METRICS.items()}
-
-
-def corpus_reference_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Corpus BLEU, chrF, chrF++ and TER with sacrebleu signatures, so each number can be reproduced."""
-    out = {}
-    for name, metric in reference_metrics().items():
-        result = metric.corpus_score(list(hypotheses), [list(references)])
-        out[name] = {"score": round(result.score, 4), "signature": str(metric.get_signature())}
-    return out
 
 
 def round_trip_chrf(source: str, back_translation: str) -> float:

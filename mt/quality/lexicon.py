@@ -1,10 +1,11 @@
 """Word associations learnt from the corpus being scored: a reference-free adequacy check for `mt score`.
 
 A parallel corpus is mostly aligned, so words that translate each other co-occur in its pairs far more often
-than chance. For every Arabic and English word (lightly stemmed: prefixes ال و ب ... off, first letters kept)
-the Dice coefficient 2·c(a, e) / (c(a) + c(e)) over the corpus says how strongly they go together; a pair's
-`lexical` score is the mean, over its English words, of the best Dice with one of its Arabic words. Each pair is
-scored leaving its own co-occurrences out, so a misaligned pair cannot vouch for itself. Pure Python.
+than chance. For every Arabic and English word (lightly stemmed: one prefix of `mt.text.arabic.PREFIXES` off,
+ال و ب ك وال ..., and the first letters kept) the Dice coefficient 2·c(a, e) / (c(a) + c(e)) over the corpus says
+how strongly they go together; a pair's `lexical` score is the mean, over its English words, of the best Dice with
+one of its Arabic words. Each pair is scored leaving its own co-occurrences out, so a misaligned pair cannot vouch
+for itself. Pure Python.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from mt.text.numbers import normalize_arabic
+from mt.text.arabic import PREFIXES, normalize_arabic
 
 MAX_PAIRS = 20_000  # the associations are learnt from at most this many pairs (the first ones)
-_AR_PREFIXES = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل")
 _AR_WORD = re.compile("[\u0621-\u064a]+")
 _EN_WORD = re.compile(r"[a-z]+")
 COMMON = 0.2  # words in more than this share of the pairs say nothing about alignment
@@ -25,7 +25,7 @@ COMMON = 0.2  # words in more than this share of the pairs say nothing about ali
 def arabic_stems(text: str) -> frozenset[str]:
     stems = set()
     for word in _AR_WORD.findall(normalize_arabic(text)):
-        for prefix in _AR_PREFIXES:
+        for prefix in PREFIXES:
             if word.startswith(prefix) and len(word) - len(prefix) >= 3:
                 word = word[len(prefix):]
                 break

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mt.align import align
+from mt.align import Bead, align
 from mt.errors import InputError
 from mt.inputs.files import read_text, reference_candidates
 from mt.inputs.sources import Source
-from mt.quality.checks import corpus_reference_scores, sentence_reference_scores
 from mt.records import DocumentInfo, Pair
 from mt.text.segment import split_sentences
+
+# sacrebleu's metrics and the keys of the pairs' `scores` that hold their sentence scores
+REFERENCE_METRICS = {"bleu": "ref_bleu", "chrf": "ref_chrf", "chrf++": "ref_chrfpp", "ter": "ref_ter"}
 
 
 def sidecar(source: Path) -> Path:
@@ -59,6 +61,13 @@ def reference_sentences(text: str) -> list[str]:
     return [seg.text for seg in split_sentences(text)]
 
 
+def reference_beads(ar: Sequence[str], en: Sequence[str], text: str) -> tuple[list[str], list[Bead]]:
+    """The sentences of a reference `text`, and the beads that align them with the segments `ar` through their
+    translations `en` (`mt.align`): how `mt translate --reference` and `mt compare` both align a reference."""
+    sentences = reference_sentences(text)
+    return sentences, align(list(ar), sentences, list(en))
+
+
 def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """Align each document's pairs with its reference sentences; give every pair its reference sentence(s) and
     sentence scores; return the alignment counts and the aligned hypothesis/reference texts, from which the
@@ -71,10 +80,9 @@ def attach_references(pairs: list[Pair], references: dict[str, tuple[str, str]])
               "reference_sentences_unaligned": 0}
     for doc_id, (_path, text) in sorted(references.items()):
         doc_pairs = by_doc.get(doc_id, [])
-        sentences = reference_sentences(text)
+        sentences, beads = reference_beads([p.ar for p in doc_pairs], [p.en for p in doc_pairs], text)
         counts["documents"] += 1
         counts["sentences"] += len(sentences)
-        beads = align([p.ar for p in doc_pairs], sentences, [p.en for p in doc_pairs])
         for bead in beads:
             if not bead.tgt:
                 for i in bead.src:
@@ -108,4 +116,31 @@ def reference_summary(summary: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     out = {k: v for k, v in summary.items() if k not in ("hyps", "refs")}
     out["corpus"] = corpus_reference_scores(summary["hyps"], summary["refs"]) if summary["hyps"] else None
+    return out
+
+
+def reference_metrics() -> dict[str, Any]:
+    """Fresh sacrebleu metrics, keyed by the names `mt` uses: bleu, chrf, chrf++, ter (sacrebleu is imported
+    only when a reference or a round trip needs it)."""
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    return {"bleu": BLEU(), "chrf": CHRF(), "chrf++": CHRF(word_order=2), "ter": TER()}
+
+
+def sentence_reference_scores(hypothesis: str, reference: str) -> dict[str, float]:
+    """Sentence BLEU (effective order), chrF, chrF++ and TER of one hypothesis against one reference."""
+    from sacrebleu.metrics import BLEU
+
+    metrics = reference_metrics()
+    metrics["bleu"] = BLEU(effective_order=True)
+    return {key: metrics[name].sentence_score(hypothesis, [reference]).score
+            for name, key in REFERENCE_METRICS.items()}
+
+
+def corpus_reference_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Corpus BLEU, chrF, chrF++ and TER with sacrebleu signatures, so each number can be reproduced."""
+    out = {}
+    for name, metric in reference_metrics().items():
+        result = metric.corpus_score(list(hypotheses), [list(references)])
+        out[name] = {"score": round(result.score, 4), "signature": str(metric.get_signature())}
     return out

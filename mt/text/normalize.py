@@ -20,9 +20,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from mt.text.arabic import TATWEEL
+
 PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
 _AS_SPACE = re.compile("[\u200b\u200c]")
-_REMOVED = re.compile("[\u0640\u061c\u200d\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_REMOVED = re.compile(f"[{TATWEEL}\u061c\u200d\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
 
 

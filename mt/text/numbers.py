@@ -13,9 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_DIACRITICS = re.compile("[\u064b-\u0652\u0670\u0640]")  # harakat, dagger alef, tatweel
-_ALEF = str.maketrans("أإآٱىة", "اااايه")
+from mt.text.arabic import DIGITS, PREFIXES, normalize_arabic
 
 _TENS = {"عشرون": 20, "ثلاثون": 30, "اربعون": 40, "خمسون": 50, "ستون": 60, "سبعون": 70, "ثمانون": 80,
          "تسعون": 90}
@@ -54,7 +52,6 @@ _AR_WORDS = _arabic_words()
 _AR_MULTIPLIERS = {"الاف": 1000, "الف": 1000, "الفا": 1000, "مليون": 1e6, "ملايين": 1e6, "مليونا": 1e6,
                    "مليار": 1e9, "مليارا": 1e9, "مليارات": 1e9, "بليون": 1e9, "بلايين": 1e9}
 _AR_PLURALS = {"الاف", "ملايين", "مليارات", "بلايين"}  # "thousands" alone is no number; "ثلاثة آلاف" is 3000
-_AR_PREFIXES = ("وبال", "وال", "فال", "بال", "كال", "لل", "ال", "وب", "فب", "ول", "فل", "وك", "و", "ف", "ب", "ل", "ك")
 
 _EN_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
              "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -132,11 +129,6 @@ class Number:
     hard: bool
 
 
-def normalize_arabic(word: str) -> str:
-    """No diacritics or tatweel, bare alef, ى as ي and ة as ه: how number words are looked up."""
-    return _DIACRITICS.sub("", word).translate(_ALEF)
-
-
 def _digits_values(token: str, lang: str) -> list[set[float]]:
     """The numbers a run of digit groups stands for: `116 000` is one number, and in Arabic, whose groups may
     come out in reverse, so is `000 116`; `2014 15` is two."""
@@ -183,7 +175,7 @@ def _arabic_word(token: str) -> str | None:
     word = normalize_arabic(token)
     if word in _AR_WORDS:
         return word
-    for prefix in _AR_PREFIXES:
+    for prefix in PREFIXES:
         rest = word[len(prefix):]
         # لست is "I am not", not "for six": a one-letter preposition needs a longer word after it
         if word.startswith(prefix) and rest in _AR_WORDS and (len(rest) > 2 or "ال" in prefix or prefix == "و"):
@@ -209,7 +201,7 @@ def numbers(text: str, lang: str) -> list[Number]:
     brackets (translators add and drop dates and references there), times, UN sub-items (`'3`), Roman
     numerals (`Chapter VIII`, which stand for Arabic ordinals). English footnote calls (`languages.3`) are
     left out."""
-    text = text.translate(_DIGITS)
+    text = text.translate(DIGITS)
     if lang == "ar":
         text = _ELEVEN.sub("حادي", _PER_CENT.sub(" ", normalize_arabic(text)))
     out: list[Number] = []

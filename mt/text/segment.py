@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 
 from mt.records import Segment
+from mt.text.arabic import TATWEEL, without_marks
 
 TERMINALS = ".!?؟…۔‼⁇⁈⁉"
 # Closing quotes and brackets that stay with the sentence they close. The straight quote `"` is handled
@@ -17,12 +18,9 @@ CLOSERS = "»”’)]}›"
 OPENERS = "«“‘([{‹"
 QUOTES = "\"'«»“”‘’‹›"
 INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u061c"
-TATWEEL = "\u0640"
 CONTINUATION = "،,؛;:"
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}{TATWEEL}]")
-_DIACRITICS = re.compile("[\u064b-\u0652\u0670]")
 _TERMINAL_RUN = re.compile(f"[{re.escape(TERMINALS)}]+")
-_ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 # Spans whose dots and question marks never end a sentence.
 _PROTECTED = re.compile(
     r"(?:https?|ftp)://[^\s\"'»”<>]+"
@@ -259,7 +257,7 @@ def _token_before(line: str, sent_start: int, a: int) -> tuple[str, int]:
 def _word_after(line: str, k: int) -> str:
     """The word at `k`, without leading quotes, invisible marks, tatweel or diacritics (``وفقًا`` reads ``وفقا``)."""
     word = _WORD_AFTER.match(line, k)
-    return _DIACRITICS.sub("", _INVISIBLE_RE.sub("", word.group())).lstrip(OPENERS + "'") if word else ""
+    return without_marks(_INVISIBLE_RE.sub("", word.group())).lstrip(OPENERS + "'") if word else ""
 
 
 def _reports_speech(line: str, k: int) -> bool:
@@ -335,7 +333,7 @@ def _is_boundary(line: str, sent_start: int, a: int, b: int, end: int) -> bool:
             return False
         if _is_latin(prev) and _is_latin(nxt) and (nxt.islower() or len(token) < 2):
             return False  # file.txt, rt.com
-    if _ARABIC_LETTER.match(nxt) is None and _is_latin(nxt) and nxt.islower():
+    if _is_latin(nxt) and nxt.islower():
         return False  # approx. three
     kind = _abbreviation_kind(line, sent_start, token_start, a, token)
     if kind == "strong":
