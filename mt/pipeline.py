@@ -23,7 +23,7 @@ from mt.config import Config
 from mt.inputs.files import MARKUP
 from mt.quality.checks import assess, filter_pairs, round_scores, round_trip_chrf
 from mt.quality.reference import attach_references, find_references
-from mt.records import Document, DocumentInfo, Hypothesis, Pair, RunStats, Segment, pair_from_dict
+from mt.records import Chunk, Document, DocumentInfo, Hypothesis, Pair, RunStats, Segment, pair_from_dict
 from mt.text.arabic import dominant_script
 from mt.text.normalize import normalize_for_model, presentation_forms
 from mt.text.segment import split_sentences, sub_split
@@ -71,15 +71,6 @@ class Translated:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Translated:
         return cls(pair_from_dict(data["pair"]), data["pieces"], data["earlier"], data["output_tokens"])
-
-
-@dataclass
-class Chunk:
-    """A finished chunk: the pairs kept and rejected (`quality.min_quality`), and what was counted."""
-
-    kept: list[Pair]
-    rejected: list[Pair]
-    stats: RunStats
 
 
 def run_chunk(docs: list[Document], config: Config, translator: Translator, checkpoint: Checkpoint | None = None, *,

@@ -188,3 +188,12 @@ class RunStats:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "documents"}  # len(inputs)
         data["flags"], data["timings"] = dict(self.flags), dict(self.timings)
         return data
+
+
+@dataclass
+class Chunk:
+    """A finished chunk of documents: the pairs kept and rejected (`quality.min_quality`), and what was counted."""
+
+    kept: list[Pair]
+    rejected: list[Pair]
+    stats: RunStats

@@ -21,10 +21,9 @@ from mt.outputs.manifest import counts as manifest_counts
 from mt.outputs.manifest import package_versions
 from mt.outputs.run import Run
 from mt.outputs.rundir import claim_folder
-from mt.pipeline import Chunk
 from mt.quality.checks import filter_pairs
 from mt.quality.corpus import Scorers, assess_pairs, corpus_quality, load_scorers
-from mt.records import DocumentInfo, Pair, RunStats, text_sha256
+from mt.records import Chunk, DocumentInfo, Pair, RunStats, text_sha256
 from mt.version import __version__
 
 log = logging.getLogger(__name__)

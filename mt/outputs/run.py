@@ -5,7 +5,7 @@ manifest and assemble the files. `mt compare` asks `finished_run` whether a run 
     with Run.claim(config, source, overwrite=False, inputs=[reference, config_path]) as run:   # locked till the end
         for k, docs in enumerate(chunks):
             if run.reuse(k, [sha256 of each document's text]) is None:
-                run.write(k, chunk)                    # a finished chunk (mt.pipeline.Chunk): its pairs and counts
+                run.write(k, run_chunk(docs, ...))     # a finished chunk (mt.records.Chunk): its pairs and counts
         run.finish_translation(config, model, source.path)
 """
 
@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from mt.config import Config
 from mt.inputs.sources import Source, no_text
@@ -25,17 +25,9 @@ from mt.outputs.manifest import build_manifest
 from mt.outputs.rundir import RunFolder, claim_run_dir, remove_made
 from mt.outputs.shards import RunWriter
 from mt.quality.reference import reference_summary
-from mt.records import Pair, RunStats, text_sha256
+from mt.records import Chunk, RunStats, text_sha256
 
 log = logging.getLogger(__name__)
-
-
-class Finished(Protocol):
-    """A finished chunk (`mt.pipeline.Chunk`)."""
-
-    kept: list[Pair]
-    rejected: list[Pair]
-    stats: RunStats
 
 
 class Run:
@@ -72,7 +64,7 @@ class Run:
         self.reused += 1
         return done
 
-    def write(self, k: int, chunk: Finished) -> None:
+    def write(self, k: int, chunk: Chunk) -> None:
         """Write a finished chunk as shard `k`."""
         clock = time.perf_counter()
         data = chunk.stats.to_dict()
