@@ -36,6 +36,17 @@ class Source:
     split_named: bool = False
     files: tuple[Path, ...] = field(default=(), compare=False, repr=False)
 
+    def identity(self) -> dict[str, str]:
+        """What names the input (in a run folder's name and run.json): its kind and resolved location, and for a
+        corpus the columns and split read."""
+        where = self.path if self.path.startswith(HF_PREFIX) else Path(self.path).resolve().as_posix()
+        identity = {"kind": self.kind, "path": where}
+        if self.kind != "txt":
+            identity.update(text_column=self.text_column, id_column=self.id_column)
+        if self.kind == "hf":
+            identity["split"] = self.split
+        return identity
+
     def txt_files(self) -> list[Path]:
         """The .txt files of a txt input (listed now if `open_source` did not)."""
         return list(self.files) if self.files else input_files(self.path)

@@ -1,11 +1,11 @@
 """Which run folder a run writes, and the lock that keeps one run at a time in it.
 
 A run folder belongs to one (config, input) pair: `<config name>-<hash>`, the hash taken over the config hash
-and the input's identity (its kind, resolved path and, for a corpus, its columns and split). `run.json` in the
-folder records both, so a folder that holds another config's or another input's run is refused, never mixed
-into (`--overwrite` replaces it). Every engine, `mt compare` and any other command that writes or looks for a
-run calls `run_dir_for` (where) and `claim_run_dir` (to write); `mt score` and `mt compare`, whose folders are
-named from their own settings, call `claim_folder` with the same rules.
+and the input's identity (`Source.identity`: its kind, resolved path and, for a corpus, its columns and split).
+`run.json` in the folder records both, so a folder that holds another config's or another input's run is refused,
+never mixed into (`--overwrite` replaces it). Every engine, `mt compare` and any other command that writes or looks
+for a run calls `run_dir_for` (where) and `claim_run_dir` (to write, through `mt.outputs.run.Run`); `mt score` and
+`mt compare`, whose folders are named from their own settings, call `claim_folder` with the same rules.
 
 Only what mt made is ever removed: `--overwrite` replaces a folder that holds mt's `run.json` and nothing but the
 files mt writes (`MADE_FILES`, `MADE_FOLDERS`); a folder holding anything else, or an input of the command, is
@@ -45,20 +45,9 @@ MADE_FOLDERS = {"data": re.compile(r"train-\d{5}-of-\d{5}\.parquet"), "shards": 
 _TEMPORARY = re.compile(r"\..+\.(\d+\.)?tmp")  # a write cut short (mt.outputs.formats.temp_name)
 
 
-def input_identity(source: Source) -> dict[str, str]:
-    """What names an input: its kind and resolved location, and for a corpus the columns and split read."""
-    where = source.path if source.path.startswith(HF_PREFIX) else Path(source.path).resolve().as_posix()
-    identity = {"kind": source.kind, "path": where}
-    if source.kind != "txt":
-        identity.update(text_column=source.text_column, id_column=source.id_column)
-    if source.kind == "hf":
-        identity["split"] = source.split
-    return identity
-
-
 def run_name(config: Config, source: Source) -> str:
     """`<config name>-<8 hex digits>` of the config hash and the input's identity."""
-    blob = json.dumps({"config": config.config_hash(), "input": input_identity(source)}, sort_keys=True,
+    blob = json.dumps({"config": config.config_hash(), "input": source.identity()}, sort_keys=True,
                       ensure_ascii=False)
     return f"{config.name}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
 
@@ -201,7 +190,7 @@ def claim_run_dir(config: Config, source: Source, overwrite: bool = False,
     """Lock the run folder of `config` on `source` and make it ready to write: created, or (with `overwrite`)
     emptied of mt's files; a folder that holds another config's or input's run is refused unless `overwrite`,
     one that holds anything mt did not make or one of the `inputs` (besides `source`'s own) always."""
-    identity = {"config_hash": config.config_hash(), "input": input_identity(source)}
+    identity = {"config_hash": config.config_hash(), "input": source.identity()}
     own = [] if source.path.startswith(HF_PREFIX) else [source.path]
     return claim_folder(run_dir_for(config, source), identity, overwrite, inputs=[*own, *inputs])
 
