@@ -110,6 +110,12 @@ def test_score_files_reference_free(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert {"xent_fwd", "xent_bwd", "dual_xent", "quality", "flags"} <= set(header)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"]["pairs"] == 3 and manifest["counts"]["flags"] == {"empty_side": 1}
+    # written as a run is (mt.outputs.run): the folder is a dataset too
+    import mt
+
+    dataset = mt.load_outputs(out)["train"]
+    assert [r["translation"] for r in dataset] == [{"ar": a, "en": e} for a, e in zip(AR, EN)]
+    assert [r["flags"] for r in dataset] == [r["flags"] for r in rows]
 
 
 def test_score_files_with_both_directions(tmp_path: Path, marian_config: Path, nllb_config: Path,
