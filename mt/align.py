@@ -17,6 +17,7 @@ posteriors less a price per bead), not the least-cost one. Needs numpy only: no 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -31,9 +32,8 @@ from mt.align_search import (
     Costs,
     Gain,
     Units,
-    bead_costs,
-    cell_prices,
     cross_products,
+    path_costs,
     search,
     shape_table,
     trace,
@@ -65,6 +65,7 @@ _QUESTION = frozenset("?？؟")
 _ENDS = frozenset(".!?。！？؟…")
 _EXCLAIM = frozenset("!！")
 _QUOTES = "\"“”«»„「」『』"  # always a quotation mark
+_QUOTE_SET = frozenset(_QUOTES)
 _SINGLE = "'‘’"  # a quotation mark unless inside a word (an apostrophe: don't, Trinket's)
 _QUOTE_SINGLE = re.compile(r"(?:^|(?<=[\s(\[—–-]))['‘’](?=\S)|(?<=[^\s\w])['‘’](?=[\s)\]—–-]|$)")
 _FINAL = ".。!?！？؟…\u200e\u200f\u061c\u200c\u200d \t"  # a sentence's final marks, before a closing quote
@@ -207,7 +208,7 @@ class _Vocabulary:
 def _counts(vocab: _Vocabulary, texts: Sequence[str], also: Sequence[frozenset[str]] | None) -> tuple[np.ndarray, ...]:
     """(sentence, term id, count) of every distinct term of every sentence, by sentence."""
     lists = [vocab.sentence(t, also[k] if also is not None else frozenset()) for k, t in enumerate(texts)]
-    ids = np.fromiter((x for ls in lists for x in ls), dtype=np.int64, count=sum(map(len, lists)))
+    ids = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=sum(map(len, lists)))
     rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(ls) for ls in lists])
     return rows, ids
 
@@ -250,7 +251,7 @@ def open_ends(sentences: Sequence[str]) -> np.ndarray:
 def quoted(sentence: str) -> bool:
     """Whether a sentence holds a quotation mark: `"“”«»„「」『』` anywhere, a single quote (`'‘’`) where it opens
     or closes a quotation (after a space or before one, next to punctuation), not an apostrophe in a word."""
-    return any(c in _QUOTES for c in sentence) or bool(_QUOTE_SINGLE.search(sentence))
+    return not _QUOTE_SET.isdisjoint(sentence) or bool(_QUOTE_SINGLE.search(sentence))
 
 
 def marks(sentences: Sequence[str]) -> np.ndarray:
@@ -442,11 +443,6 @@ def _corridor(src: Units, tgt: Units, weights: AlignWeights, max_group: int, fas
     return Corridor(src, tgt, lo, hi, max_group)
 
 
-def _reversed(cor: Corridor, max_group: int) -> Corridor:
-    m = cor.tgt.n
-    return Corridor(cor.src.flipped(), cor.tgt.flipped(), m - cor.hi[::-1], m - cor.lo[::-1], max_group)
-
-
 def _posteriors(cor: Corridor, costs: Costs, temperature: float, forward: list[np.ndarray],
                 backward: list[np.ndarray], path: list[tuple[int, int, int, int]]) -> list[float]:
     """P(bead | document) for each bead of `path` under exp(−cost / temperature) over all alignments, given the
@@ -454,13 +450,9 @@ def _posteriors(cor: Corridor, costs: Costs, temperature: float, forward: list[n
     n, m = cor.src.n, cor.tgt.n
     total = forward[n][m - cor.lo[n]]
     out = []
-    for i0, j0, i1, j1 in path:
-        di, dj = i1 - i0, j1 - j0
-        if di == 0 or dj == 0:
-            c = costs.insert_price(i0, n) if di == 0 else float(costs.delete_price(np.array([j0]), m)[0])
-        else:
-            c = float(bead_costs(cor, costs, _ALLOWED, i1, np.array([j1]))[di, dj, 0])
-        # `c` leaves out the boundary price at (i1, j1): the backward soft minimum from there has paid it
+    # each bead's cost leaves out the price of the cell it arrives at: the backward soft minimum from there
+    # has paid it
+    for (i0, j0, i1, j1), c in zip(path, path_costs(cor, costs, path)):
         before = forward[i0][j0 - cor.lo[i0]]
         after = backward[n - i1][(m - j1) - (m - cor.hi[i1])]
         out.append(math.exp(min(0.0, -(before + c + after - total) / temperature)))
@@ -511,15 +503,14 @@ def decode(cor: Corridor, costs: Costs, weights: AlignWeights, scale: float) -> 
     posterior probabilities."""
     temperature = weights.temperature * scale
     src = cor.src
-    back_cor = _reversed(cor, MAX_GROUP)
+    back_cor = cor.reversed()
     backward = search(back_cor, costs.flipped(), BEAD_TYPES, temperature, soft_only=True)[2]
     gain = None
     if weights.decode == "mea":
         n_src = src.n
 
-        # the backward soft minima at cells (i, j), less the boundary price there (the arriving bead pays it)
         def to_end(i: int, j: np.ndarray) -> np.ndarray:
-            return backward[n_src - i][cor.hi[i] - j] - cell_prices(cor, costs, i, j)
+            return backward[n_src - i][cor.hi[i] - j]
 
         gain = Gain(to_end, float(backward[n_src][cor.hi[0]]), temperature, weights.gamma)
     rows, backs, forward = search(cor, costs, BEAD_TYPES, temperature, gain)

@@ -193,18 +193,39 @@ def cross_products(src: Units, tgt: Units, col_lo: np.ndarray, col_hi: np.ndarra
 
 
 class Corridor:
-    """Cells (i, j) with lo[i] <= j <= hi[i] (both non-decreasing), and the products the beads ending there need."""
+    """Cells (i, j) with lo[i] <= j <= hi[i] (both non-decreasing), and the products the beads ending there need
+    (and those of the reversed document: see `reversed`)."""
 
-    def __init__(self, src: Units, tgt: Units, lo: np.ndarray, hi: np.ndarray, max_group: int) -> None:
+    def __init__(self, src: Units, tgt: Units, lo: np.ndarray, hi: np.ndarray, max_group: int,
+                 products: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
         self.src, self.tgt, self.lo, self.hi = src, tgt, lo.astype(int), hi.astype(int)
+        self.max_group = max_group
         n = src.n
-        # source unit r is in beads ending at rows r+1 .. r+max_group, target columns lo[r+1]-max_group .. hi[...]
-        ends = np.minimum(np.arange(n) + max_group, n)
-        self.col_lo = np.maximum(self.lo[np.arange(n) + 1] - max_group, 0) if n else np.zeros(0, int)
-        self.col_hi = np.minimum(self.hi[ends], tgt.n) if n else np.zeros(0, int)
-        dots = cross_products(src, tgt, self.col_lo, self.col_hi)
+        if products is None:
+            # source unit r is in beads ending at rows r+1 .. r+max_group, target columns lo[r+1]-max_group ..
+            # hi[r+max_group], and in beads starting at rows r-max_group+1 .. r, columns lo[r-max_group+1] ..
+            # hi[r]+max_group (those of the reversed document)
+            rows = np.arange(n)
+            first = np.minimum(self.lo[rows + 1] - max_group, self.lo[np.maximum(rows - max_group + 1, 0)])
+            last = np.maximum(self.hi[np.minimum(rows + max_group, n)], self.hi[rows] + max_group)
+            col_lo, col_hi = np.maximum(first, 0), np.minimum(last, tgt.n)
+            dots = cross_products(src, tgt, col_lo, col_hi)
+        else:
+            dots, col_lo, col_hi = products
+        self.dots, self.col_lo, self.col_hi = dots, col_lo, col_hi
         self.prefix = np.concatenate([np.zeros((n, 1)), np.cumsum(dots, axis=1)], axis=1)
         self.width = self.prefix.shape[1] - 1
+
+    def reversed(self) -> Corridor:
+        """The same corridor for the document read backwards (cell (i, j) here is cell (n − i, m − j) there),
+        its products taken from this one's."""
+        n, m = self.src.n, self.tgt.n
+        widths = self.col_hi - self.col_lo
+        k = np.arange(self.dots.shape[1])
+        take = np.clip(widths[::-1, None] - 1 - k[None, :], 0, None)
+        dots = np.where(k[None, :] < widths[::-1, None], self.dots[::-1][np.arange(n)[:, None], take], 0.0)
+        return Corridor(self.src.flipped(), self.tgt.flipped(), m - self.hi[::-1], m - self.lo[::-1],
+                        self.max_group, (dots, m - self.col_hi[::-1], m - self.col_lo[::-1]))
 
     @staticmethod
     def full(src: Units, tgt: Units, max_group: int) -> Corridor:
@@ -227,9 +248,39 @@ def shape_table(bead_types: Sequence[tuple[int, int]]) -> np.ndarray:
     return allowed
 
 
-def bead_costs(cor: Corridor, costs: Costs, allowed: np.ndarray, i: int, j: np.ndarray) -> np.ndarray:
-    """cost[n, m, k]: the cost of an n-m bead (n, m >= 1) ending at cell (i, j[k]); inf where not allowed."""
+def group_costs(cor: Corridor, costs: Costs, i: np.ndarray, n: np.ndarray, j: np.ndarray, m: np.ndarray,
+                dots: np.ndarray) -> np.ndarray:
+    """The cost of n-m beads (n, m >= 1) ending at cells (i, j), given `dots`, the product of their summed source
+    and target bags; the arguments broadcast together and must fit (i >= n, j >= m). The cell's own price is
+    not included (see `cell_prices`)."""
     src, tgt = cor.src, cor.tgt
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = dots / np.sqrt(src.norm2[n, i] * tgt.norm2[m, j] + 1e-12)
+    if costs.cos_power != 1.0:
+        cos = np.maximum(cos, 0.0) ** costs.cos_power
+    src_len = src.cum_length[i] - src.cum_length[i - n]
+    tgt_len = tgt.cum_length[j] - tgt.cum_length[j - m]
+    expected = src_len * costs.ratio
+    delta2 = (tgt_len - expected) ** 2 / (costs.variance * (expected + tgt_len) / 2 + 1.0)
+    extra = costs.extra * (n + m - 2) if costs.extra_tgt is None else (
+        costs.extra * (n - 1) + costs.extra_tgt * (m - 1))
+    c = (1.0 - cos) * ((n + m) / 2) ** costs.size_power + costs.length * delta2 / 2 + extra
+    if costs.own_length:
+        expected = (src.cum_own[i] - src.cum_own[i - n]) * costs.own_ratio
+        c = c + costs.own_length / 2 * (tgt_len - expected) ** 2 / (costs.variance * (expected + tgt_len) / 2 + 1.0)
+    if costs.marks is not None:
+        # a mark (a question, a speech …) on one side of the bead and not on the other
+        for f, w in enumerate(costs.marks):
+            if w:
+                src_has = (src.cum_marks[f][i] - src.cum_marks[f][i - n]) > 0
+                tgt_has = (tgt.cum_marks[f][j] - tgt.cum_marks[f][j - m]) > 0
+                c = c + w * (src_has != tgt_has)
+    return c
+
+
+def bead_costs(cor: Corridor, costs: Costs, allowed: np.ndarray, i: int, j: np.ndarray) -> np.ndarray:
+    """cost[n, m, k]: the cost of an n-m bead (n, m >= 1) ending at cell (i, j[k]); inf where not allowed
+    (`group_costs` for one row, each group's products summed directly)."""
     top = allowed.shape[0] - 1
     out = np.full((top + 1, top + 1, len(j)), INF)
     tops = min(top, i)
@@ -243,63 +294,44 @@ def bead_costs(cor: Corridor, costs: Costs, allowed: np.ndarray, i: int, j: np.n
     prefix = cor.prefix[rows][np.arange(tops)[:, None, None], idx]
     sums = prefix[:, :1, :] - prefix  # [row, m, k]: <src row, tgt j-m .. j-1>
     dots = np.cumsum(sums, axis=0)  # [n-1, m, k]
-    n_arr = np.arange(1, tops + 1)
-    m_arr = np.arange(top + 1)
-    valid_j = j[None, :] >= m_arr[:, None]  # [m, k]
-    jj = np.where(valid_j, j[None, :], 0)
-    jm = np.where(valid_j, j[None, :] - m_arr[:, None], 0)
-    tgt_norm = tgt.norm2[m_arr[:, None], jj] if top < tgt.norm2.shape[0] else None
-    assert tgt_norm is not None
-    src_norm = src.norm2[n_arr, i]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = dots / np.sqrt(src_norm[:, None, None] * tgt_norm[None, :, :] + 1e-12)
-    src_len = src.cum_length[i] - src.cum_length[i - n_arr]
-    tgt_len = tgt.cum_length[jj] - tgt.cum_length[jm]
-    expected = src_len[:, None, None] * costs.ratio
-    delta2 = (tgt_len[None] - expected) ** 2 / (costs.variance * (expected + tgt_len[None]) / 2 + 1.0)
-    nm = n_arr[:, None] + m_arr[None, :]
-    size = (nm / 2) ** costs.size_power
-    if costs.cos_power != 1.0:
-        cos = np.maximum(cos, 0.0) ** costs.cos_power
-    extra = costs.extra * (nm - 2) if costs.extra_tgt is None else (
-        costs.extra * (n_arr[:, None] - 1) + costs.extra_tgt * np.maximum(m_arr[None, :] - 1, 0))
-    c = (1.0 - cos) * size[:, :, None] + costs.length * delta2 / 2 + extra[:, :, None]
-    if costs.own_length:
-        own_len = src.cum_own[i] - src.cum_own[i - n_arr]
-        expected = own_len[:, None, None] * costs.own_ratio
-        c += costs.own_length / 2 * (tgt_len[None] - expected) ** 2 / (
-            costs.variance * (expected + tgt_len[None]) / 2 + 1.0)
-    if costs.marks is not None and len(costs.marks):
-        # a mark (a question, a speech …) on one side of the bead and not on the other
-        src_has = (src.cum_marks[:, i, None] - src.cum_marks[:, i - n_arr]) > 0  # [mark, n]
-        tgt_has = (tgt.cum_marks[:, jj] - tgt.cum_marks[:, jm]) > 0  # [mark, m, k]
-        for f, w in enumerate(costs.marks):
-            if w:
-                c += w * (src_has[f][:, None, None] != tgt_has[f][None])
-    ok = allowed[1 : tops + 1, :, None] & valid_j[None] & (m_arr > 0)[None, :, None]
-    out[1 : tops + 1] = np.where(ok, c, INF)
+    n_arr = np.arange(1, tops + 1)[:, None, None]
+    m_arr = np.arange(top + 1)[None, :, None]
+    fits = (j[None, None, :] >= m_arr) & (m_arr > 0)
+    jj = np.where(fits, j[None, None, :], 0)
+    c = group_costs(cor, costs, np.full_like(jj, i), n_arr, jj, np.where(fits, m_arr, 0), dots)
+    out[1 : tops + 1] = np.where(allowed[1 : tops + 1, :, None] & fits, c, INF)
     return out
 
 
-def _relax(rows: list[np.ndarray], cor: Corridor, i: int, j: np.ndarray, bead: np.ndarray) -> np.ndarray:
-    """cand[n * (top + 1) + m, k]: the value of cell (i - n, j[k] - m) in `rows` plus the n-m bead's cost."""
-    top = bead.shape[0] - 1
-    out = np.full((top + 1, top + 1, len(j)), INF)
-    shift = np.arange(top + 1)[:, None]
-    for n in range(1, min(top, i) + 1):
-        prev, plo = rows[i - n], cor.lo[i - n]
-        idx = j[None, :] - shift - plo
-        ok = (idx >= 0) & (idx < len(prev))
-        out[n] = np.where(ok, prev[np.minimum(np.maximum(idx, 0), len(prev) - 1)], INF) + bead[n]
-    return out.reshape((top + 1) ** 2, len(j))
+def path_costs(cor: Corridor, costs: Costs, path: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
+    """The cost of each bead (i0, j0, i1, j1) of a path, without the price of the cell it arrives at."""
+    if not path:
+        return np.zeros(0)
+    beads = np.asarray(path, dtype=np.int64)
+    i0, j0, i1, j1 = beads.T
+    n, m = i1 - i0, j1 - j0
+    out = np.where(n == 0, np.array([costs.insert_price(int(a), cor.src.n) for a in i0]),
+                   costs.delete_price(j0, cor.tgt.n))
+    both = (n > 0) & (m > 0)
+    if both.any():
+        # <src rows i0 .. i1 − 1, tgt columns j0 .. j1 − 1>: each row's sum from its prefix sums, added per bead
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(i0[both], i1[both])])
+        bead = np.repeat(np.arange(both.sum()), n[both])
+        base = cor.col_lo[rows]
+        hi = np.clip(j1[both][bead] - base, 0, cor.width)
+        lo = np.clip(j0[both][bead] - base, 0, cor.width)
+        per_row = cor.prefix[rows, hi] - cor.prefix[rows, lo]
+        dots = np.bincount(bead, per_row, minlength=int(both.sum()))
+        out[both] = group_costs(cor, costs, i1[both], n[both], j1[both], m[both], dots)
+    return out
 
 
 @dataclass(frozen=True)
 class Gain:
     """For a search that maximises the expected number of right beads: the soft minima of the paths from each
-    cell to the last one (`after(i, j)`, cells of this search), without the boundary price at (i, j) itself
-    (the bead that arrives there pays it), their total and the temperature, and a price `gamma` per bead (a bead
-    is worth its posterior probability minus `gamma`)."""
+    cell to the last one (`after(i, j)`, cells of this search, the price of cell (i, j) included), their total
+    and the temperature, and a price `gamma` per bead (a bead is worth its posterior probability minus
+    `gamma`)."""
 
     after: Callable[[int, np.ndarray], np.ndarray]
     total: float
@@ -334,94 +366,11 @@ def cross_links(cor: Corridor, i: int, j: np.ndarray) -> np.ndarray:
     return out
 
 
-def _insert_steps(cor: Corridor, costs: Costs, i: int, j: np.ndarray) -> np.ndarray:
-    """steps[k] - steps[h]: the price of the 0-1 beads from column j[h] to column j[k] of row i."""
-    if not len(j):
-        return np.zeros(0)
-    return np.concatenate([[0.0], np.cumsum(costs.insert_price(i, cor.src.n) + cell_prices(cor, costs, i, j[1:]))])
-
-
 def _along_row(soft: np.ndarray, steps: np.ndarray, temperature: float) -> np.ndarray:
     """v[k] = softmin over h <= k of (soft[h] + steps[k] − steps[h]): the soft minima of a row with its 0-1
     beads, a cumulative log-sum-exp."""
     with np.errstate(invalid="ignore"):
         return -temperature * np.logaddexp.accumulate(-(soft - steps) / temperature) + steps
-
-
-def search_old(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
-           temperature: float | None = None,
-           gain: Gain | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """Row by row over the corridor: the least total cost to each cell and the bead shape (n * (top + 1) + m;
-    -1 at the origin) that reaches it; with a `temperature`, also -T·log of the sum of exp(-cost/T) over all
-    paths to each cell (the soft minimum), from the same bead costs (boundary prices included, see `Costs`).
-    With a `gain` (and a temperature), the
-    first two are instead the least total of (gamma − posterior) over the beads of a path and its shapes: the
-    path with the most expected right beads (maximum expected accuracy decoding)."""
-    allowed = shape_table(bead_types)
-    rows: list[np.ndarray] = []
-    backs: list[np.ndarray] = []
-    soft_rows: list[np.ndarray] = []
-    for i in range(cor.src.n + 1):
-        j = np.arange(cor.lo[i], cor.hi[i] + 1)
-        if i == 0:
-            value = np.where(j == 0, 0.0, INF)
-            back = np.full(len(j), -1)
-            soft = value.copy()
-            if gain is not None:
-                base = gain.after(i, j) - gain.total
-        else:
-            bead = bead_costs(cor, costs, allowed, i, j)
-            bead[1, 0] = costs.delete_price(j, cor.tgt.n) if allowed[1, 0] else INF
-            bead = bead + cell_prices(cor, costs, i, j)
-            stack = _relax(rows, cor, i, j, bead)
-            back = stack.argmin(axis=0)
-            value = stack[back, np.arange(len(j))]
-            if temperature is not None:
-                stack = _relax(soft_rows, cor, i, j, bead)
-                low = stack.min(axis=0)
-                safe = np.where(np.isfinite(low), low, 0.0)
-                with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-                    soft = safe - temperature * np.log(np.exp(-(stack - safe) / temperature).sum(axis=0))
-                soft = np.where(np.isfinite(low), soft, INF)
-                if gain is not None:
-                    base = gain.after(i, j) - gain.total
-                    with np.errstate(invalid="ignore", over="ignore"):
-                        post = np.exp(np.minimum(-(stack + base) / gain.temperature, 0.0))
-                    worth = np.where(np.isfinite(stack), gain.gamma - post, INF)
-                    stack = _relax(rows, cor, i, j, np.zeros_like(bead)) + worth
-                    back = stack.argmin(axis=0)
-                    value = stack[back, np.arange(len(j))]
-        if gain is not None and temperature is not None and allowed[0, 1]:
-            # a 0-1 bead into column k from k - 1: gamma − its posterior, accumulated along the row
-            prices = _insert_steps(cor, costs, i, j)
-            soft_row = _along_row(soft, prices, temperature)
-            with np.errstate(invalid="ignore", over="ignore"):
-                post = np.exp(np.minimum(-(soft_row[:-1] + np.diff(prices) + base[1:]) / gain.temperature, 0.0))
-            worth = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(soft_row[:-1]), gain.gamma - post, 0.0))])
-            with np.errstate(invalid="ignore"):
-                g = value - worth
-                cm = np.minimum.accumulate(g)
-                from_left = cm < g - 1e-12
-            value = np.where(from_left, cm + worth, value)
-            back = np.where(from_left, 1, back)
-            rows.append(value)
-            backs.append(back)
-            soft_rows.append(soft_row)
-            continue
-        if allowed[0, 1]:
-            steps = _insert_steps(cor, costs, i, j)
-            g = value - steps
-            cm = np.minimum.accumulate(g)
-            from_left = cm < g - 1e-12
-            value = np.where(from_left, cm + steps, value)
-            back = np.where(from_left, 1, back)  # shape 0-1: n * (top + 1) + m = 1
-            if temperature is not None:
-                soft = _along_row(soft, steps, temperature)
-        rows.append(value)
-        backs.append(back)
-        if temperature is not None:
-            soft_rows.append(soft)
-    return rows, backs, soft_rows
 
 
 def trace(cor: Corridor, bead_types: Sequence[tuple[int, int]], rows: list[np.ndarray],
@@ -473,7 +422,6 @@ def row_costs(cor: Corridor, costs: Costs, ns: np.ndarray, ms: np.ndarray, i0: i
     cum = np.concatenate([np.zeros((1, len(cols))), np.cumsum(q, axis=0)])  # cum[t]: rows a .. a + t − 1
     r_idx = np.arange(i1 - i0)[:, None, None]
     s_n, s_m = ns[None, :, None], ms[None, :, None]
-    first = np.maximum(i[:, None] - ns[None, :], 0)  # [r, s]: the first row of the bead
     fits = (i[:, None] - ns[None, :] >= 0)[:, :, None] & (j[:, None, :] - s_m >= 0) & inrow[:, None, :]
     # G[n][r, c]: <src rows i − n .. i − 1, tgt columns c0 .. c − 1> (a prefix sum over columns)
     grid = np.stack([cum[i - a] - cum[np.maximum(i - n - a, 0)] for n in range(1, top + 1)])  # [n−1, r, col]
@@ -481,31 +429,10 @@ def row_costs(cor: Corridor, costs: Costs, ns: np.ndarray, ms: np.ndarray, i0: i
     lo_col = np.clip(j[:, None, :] - s_m - c0, 0, len(cols) - 1)
     n_idx = np.maximum(s_n - 1, 0)
     dots = grid[n_idx, r_idx, hi_col] - grid[n_idx, r_idx, lo_col]  # [r, s, k]
-    jm = np.maximum(jc[:, None, :] - s_m, 0)
-    src_norm = src.norm2[ns[None, :], i[:, None]]  # [r, s]
-    tgt_norm = tgt.norm2[s_m, jc[:, None, :]]  # [r, s, k]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = dots / np.sqrt(src_norm[:, :, None] * tgt_norm + 1e-12)
-    if costs.cos_power != 1.0:
-        cos = np.maximum(cos, 0.0) ** costs.cos_power
-    src_len = src.cum_length[i][:, None] - src.cum_length[first]  # [r, s]
-    tgt_len = tgt.cum_length[jc][:, None, :] - tgt.cum_length[jm]  # [r, s, k]
-    expected = src_len[:, :, None] * costs.ratio
-    delta2 = (tgt_len - expected) ** 2 / (costs.variance * (expected + tgt_len) / 2 + 1.0)
-    size = ((ns + ms) / 2) ** costs.size_power
-    extra = costs.extra * (ns + ms - 2) if costs.extra_tgt is None else (
-        costs.extra * (ns - 1) + costs.extra_tgt * np.maximum(ms - 1, 0))
-    c = (1.0 - cos) * size[None, :, None] + costs.length * delta2 / 2 + extra[None, :, None]
-    if costs.own_length:
-        own_len = src.cum_own[i][:, None] - src.cum_own[first]
-        expected = own_len[:, :, None] * costs.own_ratio
-        c += costs.own_length / 2 * (tgt_len - expected) ** 2 / (costs.variance * (expected + tgt_len) / 2 + 1.0)
-    if costs.marks is not None:
-        for f, w in enumerate(costs.marks):
-            if w:
-                src_has = (src.cum_marks[f][i][:, None] - src.cum_marks[f][first]) > 0  # [r, s]
-                tgt_has = (tgt.cum_marks[f][jc][:, None, :] - tgt.cum_marks[f][jm]) > 0  # [r, s, k]
-                c += w * (src_has[:, :, None] != tgt_has)
+    ii = np.broadcast_to(i[:, None, None], fits.shape)
+    nn = np.where(fits, s_n, 0)
+    mm = np.where(fits, s_m, 0)
+    c = group_costs(cor, costs, np.where(fits, ii, nn), nn, np.where(fits, jc[:, None, :], mm), mm, dots)
     delete = ms == 0
     if delete.any():
         c[:, delete, :] = costs.delete_price(jc, tgt.n)[:, None, :]
@@ -565,8 +492,6 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
             bead_block, price_block = row_costs(cor, costs, ns, ms, i, min(i + block, n_rows))
         k = np.arange(widths[i])
         j = cor.lo[i] + k
-        if gain is not None:
-            base = gain.after(i, j) - gain.total
         if i == 0:
             value = np.where(j == 0, 0.0, INF)
             back = np.full(len(j), -1)
@@ -575,6 +500,10 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
         else:
             bead = bead_block[i - b0][:, : len(j)]
             price = price_block[i - b0][: len(j)]
+        if gain is not None:
+            # the soft minima from each cell on, less the price of the cell (the bead arriving there pays it)
+            base = gain.after(i, j) - price - gain.total
+        if i > 0:
             prev = i - ns
             ok_row = prev >= 0
             prev = np.maximum(prev, 0)
