@@ -58,12 +58,9 @@ DEEP_TYPES = ((1, 1), (1, 2), (2, 1))  # for blocks of blocks: a skip of a whole
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _NUMBER = re.compile(r"\d+(?:[.,٫]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+")
-_JOINED = re.compile(r"(?<=[^\W\d_])[-'’‐](?=[^\W\d_])")  # a hyphen or apostrophe inside a word: Yu-cun, Zhan'ao
 _CLAUSE_END = frozenset(",;:،؛")
 _TRAILING = "\"'«»“”‘’\u200e\u200f\u061c\u200c\u200d \t"  # closing quotes and invisible marks after it
-_QUESTION = frozenset("?？؟")
 _ENDS = frozenset(".!?。！？؟…")
-_EXCLAIM = frozenset("!！")
 _QUOTES = "\"“”«»„「」『』"  # always a quotation mark
 _QUOTE_SET = frozenset(_QUOTES)
 _SINGLE = "'‘’"  # a quotation mark unless inside a word (an apostrophe: don't, Trinket's)
@@ -73,41 +70,34 @@ _FINAL = ".。!?！？؟…\u200e\u200f\u061c\u200c\u200d \t"  # a sentence's fi
 
 @dataclass(frozen=True)
 class AlignWeights:
-    """The aligner's constants (chosen on the Text+Berg dev document only; see benchmarks/textberg.py).
+    """The aligner's constants (chosen on the development documents only: MAC's dev chapters and Text+Berg's dev
+    document together; see benchmarks/mac.py and benchmarks/textberg.py).
 
     `extra` and `temperature` are multiples of the document's average correct-match cost."""
 
-    extra: float = 0.33  # per sentence beyond 1-1 in a bead
-    skip: float = 3.0  # a 1-0 or 0-1 bead (see `document_costs`)
-    skip_cap: float = 1.2  # ... but no dearer than this multiple of the average correct-match cost
-    open_end: float = 0.2  # a bead boundary after a sentence that ends in a clause mark (, ; : ، ؛) on one side only
-    skip_floor: float | None = None
+    extra: float = 0.4  # per sentence beyond 1-1 in a bead (see `tilt`)
+    tilt: float = 0.5  # ... times (target/source sentences) ** tilt on the source side, divided by it on the target
+    skip: float = 4.5  # a 1-0 or 0-1 bead (see `document_costs`)
+    skip_cap: float = 1.35  # ... but no dearer than this multiple of the average correct-match cost
+    skip_floor: float = 0.15  # ... on a scale that never drops below this (`min_scale` for the other prices)
+    open_end: float = 0.1  # a bead boundary after a sentence that ends in a clause mark (, ; : ، ؛) on one side only
+    speech_end: float = 0.2  # a bead boundary after a sentence that closes a quotation on one side only
+    cross: float = 0.1  # a bead boundary that cuts links: × the cosines across it (`mt.align_search.cross_links`)
+    quote: float = 0.15  # a quotation on one side of a bead only
+    unended: float = 0.2  # a line that does not end a sentence (a title, a caption) on one side of a bead only
     min_scale: float = 0.3  # the scale of the prices never drops below this (near-verbatim translations)
-    length: float = 0.2  # weight of the squared length deviation (Gale–Church's delta²/2)
+    length: float = 0.036  # weight of the squared length deviation (Gale–Church's delta²/2) from the translation
+    own_length: float = 0.05  # the same from the source's own characters (its own ratio to the target)
     variance: float = 6.8  # Gale–Church's variance of target length per source character
     numbers: float = 2.0  # a number weighs this much more than a word of the same rarity
-    idf_power: float = 1.0
     stem: int = 5  # words are cut to this many letters
     ngram: int = 4  # with n > 0, character n-grams of the words join the bag
-    ngram_weight: float = 1.0  # an n-gram weighs this much of a word of the same rarity
+    ngram_weight: float = 0.75  # an n-gram weighs this much of a word of the same rarity
     size_power: float = 1.0  # a bead's 1 − cosine counts ((n + m) / 2) ** size_power times
-    scale_length: bool = True
-    own_length: float = 0.0  # weight of the squared length deviation measured on the source's own characters
-    ratio: str = "total"  # the expected length ratio: "total" (whole document) or "anchors" (between sure matches)
-    question: float = 0.0  # a question (? ？ ؟) on one side of a bead only, × the average correct-match cost
-    exclaim: float = 0.0  # the same for an exclamation (! ！)
-    quote: float = 0.0  # the same for a quotation
-    unended: float = 0.0  # the same for a line that does not end a sentence (a title, a caption)
-    speech_end: float = 0.0  # a bead boundary after a sentence that closes a quotation on one side only
-    cos_power: float = 1.0
-    tilt: float = 0.0
-    cross: float = 0.0  # a bead boundary that cuts links: × the cosines across it (see `cross_links`)
-    edge: float | None = None  # a 1-0 or 0-1 bead before the first or after the last sentence of the other side,
-    # as a multiple of the price of one inside
     decode: str = "mea"  # "mea": the path with the most expected right beads (posterior decoding); "best": the
     # least-cost path
     gamma: float = 0.4  # with "mea", a bead is worth its posterior probability minus this
-    temperature: float = 0.13  # of the posterior that gives each bead its confidence
+    temperature: float = 0.17  # of the posterior that gives each bead its confidence
     block: int = 8  # sentences per unit of the coarse pass
     margin: int = 20  # the fine corridor: this many sentences either side of the coarse path
     full_cells: int = 300_000  # documents up to this many cells (sentences × sentences) are searched whole
@@ -133,13 +123,10 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(m.group().replace("٫", ".").replace(",", "") for m in _NUMBER.finditer(text))
 
 
-JOIN = False
-
-
 def terms(text: str, stem: int = AlignWeights.stem, ngram: int = AlignWeights.ngram) -> Counter[str]:
     """A sentence's bag: lower-cased words cut to `stem` letters, its numbers (prefixed `#`), and with `ngram`
     the character n-grams of its words (prefixed `~`)."""
-    words = _WORD.findall(_JOINED.sub("", text.lower()) if JOIN else text.lower())
+    words = _WORD.findall(text.lower())
     bag: Counter[str] = Counter(w[:stem] for w in words)
     bag.update("#" + n for n in numbers(text))
     if ngram:
@@ -150,7 +137,7 @@ def terms(text: str, stem: int = AlignWeights.stem, ngram: int = AlignWeights.ng
 
 
 def weighted_bags(mt_bags: Sequence[Counter[str]], tgt_bags: Sequence[Counter[str]], number_weight: float,
-                  ngram_weight: float = 1.0, idf_power: float = 1.0) -> tuple[list[Bag], list[Bag]]:
+                  ngram_weight: float = 1.0) -> tuple[list[Bag], list[Bag]]:
     """TF-IDF over the sentences of both sides ((1 + ln tf) × ln((N + 1) / (df + 1)) + 1), terms as integers."""
     df: Counter[str] = Counter()
     for bag in (*mt_bags, *tgt_bags):
@@ -161,7 +148,7 @@ def weighted_bags(mt_bags: Sequence[Counter[str]], tgt_bags: Sequence[Counter[st
     def weigh(bag: Counter[str]) -> Bag:
         out = {}
         for t, tf in bag.items():
-            w = (1 + math.log(tf)) * (math.log((total + 1) / (df[t] + 1)) + 1) ** idf_power
+            w = (1 + math.log(tf)) * (math.log((total + 1) / (df[t] + 1)) + 1)
             out[ids[t]] = w * (number_weight if t[0] == "#" else ngram_weight if t[0] == "~" else 1.0)
         return out
 
@@ -198,7 +185,7 @@ class _Vocabulary:
     def sentence(self, text: str, also: frozenset[str] = frozenset()) -> list[int]:
         """The ids of a sentence's terms, repeated as often as they occur (`terms`), with the numbers in `also`
         once each unless the sentence has them already."""
-        out = [k for w in _WORD.findall(_JOINED.sub("", text.lower()) if JOIN else text.lower()) for k in self._word(w)]
+        out = [k for w in _WORD.findall(text.lower()) for k in self._word(w)]
         own = numbers(text)
         out += [self._id("#" + n, 1) for n in own]
         out += [self._id("#" + n, 1) for n in also - own]
@@ -229,7 +216,7 @@ def sides(source: Sequence[str], translation: Sequence[str], target: Sequence[st
     df = np.bincount(np.concatenate([d[1] for d in distinct]), minlength=width)
     total = len(translation) + len(target)
     kind_weight = np.array([1.0, weights.numbers, weights.ngram_weight])[np.asarray(vocab.kinds, dtype=int)]
-    idf = (np.log((total + 1) / (df + 1)) + 1) ** weights.idf_power * kind_weight
+    idf = (np.log((total + 1) / (df + 1)) + 1) * kind_weight
     for (rows, ids, tf), n in zip(distinct, (len(translation), len(target))):
         w = (1 + np.log(tf)) * idf[ids]
         indptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int64)
@@ -254,17 +241,16 @@ def quoted(sentence: str) -> bool:
     return not _QUOTE_SET.isdisjoint(sentence) or bool(_QUOTE_SINGLE.search(sentence))
 
 
+def unended(sentence: str) -> bool:
+    """Whether a line does not end a sentence: no full stop, question or exclamation mark and no clause mark at
+    its end (closing quotes and brackets aside): a title, a caption, a label."""
+    end = sentence.rstrip(_TRAILING + ")]）】")
+    return bool(end) and end[-1] not in _ENDS and end[-1] not in _CLAUSE_END
+
+
 def marks(sentences: Sequence[str]) -> np.ndarray:
-    """Per sentence (columns): whether it asks a question (? ？ ؟), exclaims (! ！), holds a quotation (rows)."""
-    out = np.zeros((4, len(sentences)))
-    for k, s in enumerate(sentences):
-        chars = set(s)
-        out[0, k] = bool(chars & _QUESTION)
-        out[1, k] = bool(chars & _EXCLAIM)
-        out[2, k] = quoted(s)
-        end = s.rstrip(_TRAILING + ")]）】")
-        out[3, k] = bool(end) and end[-1] not in _ENDS and end[-1] not in _CLAUSE_END
-    return out
+    """Per sentence (columns): whether it holds a quotation (`quoted`, row 0) and whether it is `unended` (1)."""
+    return np.array([[quoted(s) for s in sentences], [unended(s) for s in sentences]], dtype=float).reshape(2, -1)
 
 
 def speech_ends(sentences: Sequence[str]) -> np.ndarray:
@@ -287,80 +273,61 @@ def document_costs(cor: Corridor, weights: AlignWeights, scale: float | None = N
 
     The average correct-match cost is the median cost of each source unit's best 1-1 match near the diagonal
     (see `match_costs`), at least `min_scale`."""
-    best, anchors, tgt_cost = match_costs(cor.src, cor.tgt, weights)
+    src_cost, tgt_cost, anchors = match_costs(cor.src, cor.tgt)
+    # the side with text that has no counterpart (a partial document) has a poorer median: the other side's
+    typical = min(float(np.median(src_cost)), float(np.median(tgt_cost))) if len(tgt_cost) else float(
+        np.median(src_cost))
     if scale is None:
-        typical = float(np.median(best))
-        if SCALE_MIN and len(tgt_cost):
-            typical = min(typical, float(np.median(tgt_cost)))
         scale = min(max(typical, weights.min_scale), 1.0)
-        true_scale = typical
-    else:
-        true_scale = scale
-    if weights.ratio == "anchors":
-        ratio = anchored_ratio(cor.src.cum_length, cor.tgt.cum_length, anchors)
-        own_ratio = anchored_ratio(cor.src.cum_own, cor.tgt.cum_length, anchors)
-    else:
-        ratio = max(cor.tgt.cum_length[-1], 1.0) / max(cor.src.cum_length[-1], 1.0)
-        own_ratio = max(cor.tgt.cum_length[-1], 1.0) / max(cor.src.cum_own[-1], 1.0)
+    ratio = anchored_ratio(cor.src.cum_length, cor.tgt.cum_length, anchors)
+    own_ratio = anchored_ratio(cor.src.cum_own, cor.tgt.cum_length, anchors)
     # two skips (a 1-0 and a 0-1) cost what a 1-1 match costs `skip` of the way from a correct one to an
     # unrelated pair (cost 1): neither free nor forbidden, on the document's own scale; one skip no more than
     # `skip_cap` correct matches (a close translation leaves out a sentence rather than merge it, yet still pairs
     # its weakest sentences); and always at least three quarters of a correct match, so that a translation that
-    # shares nothing with the target still aligns by length
-    s_skip = scale if weights.skip_floor is None else min(max(true_scale, weights.skip_floor), 1.0)
+    # shares nothing with the target still aligns by length. Its scale has a lower floor than the others': in a
+    # near-verbatim translation a sentence with no counterpart is left out rather than merged into a neighbour
+    s_skip = min(max(typical, weights.skip_floor), 1.0)
     skip = (s_skip + weights.skip * (1.0 - s_skip)) / 2
     skip = max(min(skip, weights.skip_cap * s_skip), 0.75 * s_skip)
+    # more sentences on one side (a translation that splits sentences): an extra one on that side costs less
     tilt = (max(cor.tgt.n, 1) / max(cor.src.n, 1)) ** weights.tilt
-    costs = Costs(extra=weights.extra * scale * tilt, extra_tgt=weights.extra * scale / tilt, delete=skip, insert=skip,
-                  length=weights.length, ratio=ratio, variance=weights.variance,
+    costs = Costs(extra=weights.extra * scale * tilt, extra_tgt=weights.extra * scale / tilt, delete=skip,
+                  insert=skip, length=weights.length, ratio=ratio, variance=weights.variance,
                   size_power=weights.size_power, own_length=weights.own_length, own_ratio=own_ratio,
-                  marks=scale * np.array([weights.question, weights.exclaim, weights.quote, weights.unended]),
-                  edge=None if weights.edge is None else weights.edge * skip, cross=weights.cross, cos_power=weights.cos_power)
+                  marks=scale * np.array([weights.quote, weights.unended]), cross=weights.cross)
     return costs, scale
 
 
-SPAN = False
-ANCHOR_Q = 1.0
-SCALE_MIN = False
-TRIM = 0.0
-
-
-def anchored_ratio(src_cum: np.ndarray, tgt_cum: np.ndarray, anchors: np.ndarray) -> float:
-    """The target/source length ratio between anchors (sure 1-1 matches, in order): the median, weighted by
-    source length, of the ratios of the stretches from one anchor to the next; the whole document's ratio
-    without two anchors. Text with no counterpart before the first anchor, after the last or in one stretch
-    does not move it."""
+def anchored_ratio(src_cum: np.ndarray, tgt_cum: np.ndarray, anchors: np.ndarray, trim: float = 1.5) -> float:
+    """The target/source length ratio between anchors (sure 1-1 matches, in order): over the stretches from one
+    anchor to the next whose own ratio is within `trim` times their median (weighted by length); the whole
+    document's ratio without two anchors. Text with no counterpart before the first anchor, after the last or
+    inside a stretch does not move it."""
     whole = max(tgt_cum[-1], 1.0) / max(src_cum[-1], 1.0)
     if len(anchors) < 2:
         return whole
-    if SPAN:
-        first, last = anchors[0], anchors[-1]
-        s_span = src_cum[last[0] + 1] - src_cum[first[0]]
-        t_span = tgt_cum[last[1] + 1] - tgt_cum[first[1]]
-        return max(t_span, 1.0) / max(s_span, 1.0)
     s = np.diff(src_cum[anchors[:, 0]])
     t = np.diff(tgt_cum[anchors[:, 1]])
     ok = s > 0
     if not ok.any():
         return whole
-    r, w = t[ok] / s[ok], s[ok]
+    s, t = s[ok], t[ok]
+    r = t / s
     order = np.argsort(r)
-    cum = np.cumsum(w[order])
+    cum = np.cumsum(s[order])
     median = float(max(r[order][np.searchsorted(cum, cum[-1] / 2)], 1e-3))
-    if TRIM:
-        keep = (r <= median * TRIM) & (r >= median / TRIM)
-        return float(max(t[ok][keep].sum(), 1.0) / max(s[ok][keep].sum(), 1.0))
-    return median
+    keep = (r <= median * trim) & (r >= median / trim)
+    return float(max(t[keep].sum(), 1.0) / max(s[keep].sum(), 1.0))
 
 
-def match_costs(src: Units, tgt: Units, weights: AlignWeights,
-                window: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An estimate of the cost of a correct 1-1 match in this document: the cost (`1 − cosine`) of each
-    source unit's most similar target unit within `window` units of the diagonal (most such matches are right);
-    and the anchors: (source, target) pairs that are each other's most similar unit, with a cosine above the
-    median of the best matches, in order (the longest chain of such pairs that rises on both sides)."""
+def match_costs(src: Units, tgt: Units, window: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An estimate of the cost of a correct 1-1 match in this document: the cost (`1 − cosine`) of each source
+    unit's most similar target unit within `window` units of the diagonal (most such matches are right), and of
+    each target unit's most similar source unit among those; and the anchors: (source, target) pairs that are
+    each other's most similar unit, in order (the longest chain of such pairs that rises on both sides)."""
     if not src.n or not tgt.n:
-        return np.full(1, 0.5), np.zeros((0, 2), int), np.zeros(0)
+        return np.full(1, 0.5), np.zeros(0), np.zeros((0, 2), int)
     centre = np.round(np.arange(src.n) * tgt.n / src.n).astype(int)
     lo, hi = np.clip(centre - window, 0, tgt.n), np.clip(centre + window + 1, 0, tgt.n)
     dots = cross_products(src, tgt, lo, hi)
@@ -372,18 +339,11 @@ def match_costs(src: Units, tgt: Units, weights: AlignWeights,
     k = cos.argmax(axis=1)
     best_cos = cos[np.arange(src.n), k]
     best_col = cols[np.arange(src.n), k]
-    # each target unit's most similar source unit among those whose window holds it
     tgt_best = np.full(tgt.n, -1.0)
     np.maximum.at(tgt_best, cols[inside], cos[inside])
-    mutual = (best_cos > 0) & (best_cos >= tgt_best[best_col] - 1e-12) & (best_cos >= ANCHOR_Q * np.median(best_cos))
+    mutual = (best_cos > 0) & (best_cos >= tgt_best[best_col] - 1e-12)
     chain = _rising_chain(np.flatnonzero(mutual), best_col[mutual])
-    cost = 1.0 - np.maximum(best_cos, 0.0) ** weights.cos_power
-    if weights.scale_length:
-        ratio = max(tgt.cum_length[-1], 1.0) / max(src.cum_length[-1], 1.0)
-        expected = src.lengths() * ratio
-        tl = tgt.lengths()[best_col]
-        cost = cost + weights.length * (tl - expected) ** 2 / (weights.variance * (expected + tl) / 2 + 1.0) / 2
-    return cost, chain, 1.0 - np.maximum(tgt_best[tgt_best > -1.0], 0.0) ** weights.cos_power
+    return 1.0 - best_cos, 1.0 - np.maximum(tgt_best[tgt_best > -1.0], 0.0), chain
 
 
 def _rising_chain(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

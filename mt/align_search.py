@@ -22,11 +22,13 @@ _PRODUCTS = 1 << 21  # products of a source block with target entries held at on
 
 @dataclass(frozen=True)
 class Costs:
-    """The prices of one search: per unit beyond the first on each side, for a 1-0 and a 0-1 bead, the weight
-    of the squared length deviation, and the document's target/source length ratio and length variance; with
-    `row_price` and `col_price` (one per cell row and column, given together), a price for every bead boundary
-    the path makes: every bead that arrives at cell (i, j), 1-0 and 0-1 beads included, pays
-    |row_price[i] − col_price[j]|."""
+    """The prices of one search: per unit beyond the first (on the source side; `extra_tgt` on the target side
+    when given), for a 1-0 and a 0-1 bead, the weight of the squared length deviation, and the document's
+    target/source length ratio and length variance; `own_length` and `own_ratio` the same for the source's own
+    lengths (`Units` own); `marks`, a price per row of the units' marks for a bead that has the mark on one side
+    only; `cross` times the cosines a bead boundary cuts (`cross_links`); with `row_price` and `col_price` (rows
+    of prices per cell row and column, given together), a price for every bead boundary the path makes: every
+    bead that arrives at cell (i, j), 1-0 and 0-1 beads included, pays Σ |row_price[:, i] − col_price[:, j]|."""
 
     extra: float
     delete: float
@@ -37,10 +39,8 @@ class Costs:
     size_power: float = 1.0
     own_length: float = 0.0
     own_ratio: float = 1.0
-    edge: float | None = None
     cross: float = 0.0
     extra_tgt: float | None = None
-    cos_power: float = 1.0
     marks: np.ndarray | None = field(default=None, compare=False)
     row_price: np.ndarray | None = field(default=None, compare=False)
     col_price: np.ndarray | None = field(default=None, compare=False)
@@ -57,17 +57,6 @@ class Costs:
         if self.row_price is None or self.col_price is None:
             return np.zeros(len(j))
         return np.abs(self.row_price[:, i, None] - self.col_price[:, j]).sum(axis=0)
-
-    def delete_price(self, j: np.ndarray, m: int) -> np.ndarray:
-        """The price of a 1-0 bead ending at each column j[k] of a document with m target units: `edge` before
-        the first target unit and after the last, `delete` between them."""
-        if self.edge is None:
-            return np.full(np.shape(j), self.delete)
-        return np.where((j == 0) | (j == m), self.edge, self.delete)
-
-    def insert_price(self, i: int, n: int) -> float:
-        """The price of a 0-1 bead in row i of a document with n source units (see `delete_price`)."""
-        return self.edge if self.edge is not None and i in (0, n) else self.insert
 
     def flipped(self) -> Costs:
         """The same prices for the reversed document (see `Units.flipped`): its cell (i, j) is cell
@@ -256,8 +245,6 @@ def group_costs(cor: Corridor, costs: Costs, i: np.ndarray, n: np.ndarray, j: np
     src, tgt = cor.src, cor.tgt
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = dots / np.sqrt(src.norm2[n, i] * tgt.norm2[m, j] + 1e-12)
-    if costs.cos_power != 1.0:
-        cos = np.maximum(cos, 0.0) ** costs.cos_power
     src_len = src.cum_length[i] - src.cum_length[i - n]
     tgt_len = tgt.cum_length[j] - tgt.cum_length[j - m]
     expected = src_len * costs.ratio
@@ -268,7 +255,7 @@ def group_costs(cor: Corridor, costs: Costs, i: np.ndarray, n: np.ndarray, j: np
     if costs.own_length:
         expected = (src.cum_own[i] - src.cum_own[i - n]) * costs.own_ratio
         c = c + costs.own_length / 2 * (tgt_len - expected) ** 2 / (costs.variance * (expected + tgt_len) / 2 + 1.0)
-    if costs.marks is not None:
+    if costs.marks is not None and len(src.cum_marks) and len(tgt.cum_marks):
         # a mark (a question, a speech …) on one side of the bead and not on the other
         for f, w in enumerate(costs.marks):
             if w:
@@ -310,8 +297,7 @@ def path_costs(cor: Corridor, costs: Costs, path: Sequence[tuple[int, int, int, 
     beads = np.asarray(path, dtype=np.int64)
     i0, j0, i1, j1 = beads.T
     n, m = i1 - i0, j1 - j0
-    out = np.where(n == 0, np.array([costs.insert_price(int(a), cor.src.n) for a in i0]),
-                   costs.delete_price(j0, cor.tgt.n))
+    out = np.where(n == 0, costs.insert, costs.delete).astype(float)
     both = (n > 0) & (m > 0)
     if both.any():
         # <src rows i0 .. i1 − 1, tgt columns j0 .. j1 − 1>: each row's sum from its prefix sums, added per bead
@@ -435,7 +421,7 @@ def row_costs(cor: Corridor, costs: Costs, ns: np.ndarray, ms: np.ndarray, i0: i
     c = group_costs(cor, costs, np.where(fits, ii, nn), nn, np.where(fits, jc[:, None, :], mm), mm, dots)
     delete = ms == 0
     if delete.any():
-        c[:, delete, :] = costs.delete_price(jc, tgt.n)[:, None, :]
+        c[:, delete, :] = costs.delete
     # the cell's price: boundary prices and the links the boundary cuts
     price = np.zeros((i1 - i0, width))
     if costs.row_price is not None and costs.col_price is not None:
@@ -531,7 +517,7 @@ def search(cor: Corridor, costs: Costs, bead_types: Sequence[tuple[int, int]],
                 value = stack[pick, k]
                 back = np.where(np.isfinite(value), codes[pick], -1)
         if inserts:
-            steps = np.concatenate([[0.0], np.cumsum(costs.insert_price(i, cor.src.n) + price[1:])])
+            steps = np.concatenate([[0.0], np.cumsum(costs.insert + price[1:])])
             if temperature is not None:
                 soft_row = _along_row(soft, steps, temperature)
             if gain is not None:
