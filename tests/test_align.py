@@ -449,7 +449,7 @@ def test_a_speech_is_not_split_from_its_closing_sentence() -> None:
     ar = ["قال الشيخ: «لم أر شيئا في تلك الليلة، ولم أسمع أحدا».", "ثم مضى إلى بيته."]
     mt = ['The sheikh said: "I saw nothing that night, and I heard no one."', "Then he went to his house."]
     en = ["'I saw nothing,' the old man said.", "'Nobody spoke that night.'", "He walked home."]
-    without = align(ar, en, mt, replace(AlignWeights(), speech_end=0.0, quote=0.0))
+    without = align(ar, en, mt, replace(AlignWeights(), speech_end=0.0))
     with_price = align(ar, en, mt)
     assert sides(with_price) == [((0,), (0, 1)), ((1,), (2,))]
     assert with_price[0].score > without[0].score
