@@ -2,12 +2,15 @@
 
 Each sentence of the machine translation and of the English text becomes a TF-IDF-weighted bag of word stems and
 numbers (the source's numbers, Arabic-Indic digits normalised, join its translation's bag). A bead of n source and
-m target sentences is scored as a whole: the cosine between the two summed bags. Its cost is `1 − cosine`, plus a
-length term against the document's own translation/target length ratio, plus a price for every sentence beyond the
-first on each side; 1-0 and 0-1 beads have their own price; a bead boundary right after a sentence that goes on
-(ends in a clause mark) on one side but not on the other has one too. The prices are not absolute: they are
-multiples of the cost of an average correct match in *this* document (estimated from the best 1-1 match of each
-sentence), so a free translation, whose right matches share few words, is priced on its own scale. A long document
+m target sentences is scored as a whole: the cosine between the two summed bags. Its cost is `1 − cosine`, plus
+weak length terms against the document's own length ratios (measured between anchors, so that text with no
+counterpart does not move them), plus a price for every sentence beyond the first on each side, and for a
+quotation or a line that ends no sentence on one side of the bead only; 1-0 and 0-1 beads have their own price; a
+bead boundary right after a sentence that goes on (ends in a clause mark) or closes a quotation on one side but not
+on the other has one too, and so has one that cuts links (similar sentences on either side of it). The prices are
+not absolute: they are multiples of the cost of an average correct match in *this* document (estimated from the
+best 1-1 match of each sentence), so a free translation, whose right matches share few words, is priced on its own
+scale. A long document
 is first aligned in blocks of sentences, then sentence by sentence in a corridor around that path (time and memory
 linear in length).
 Each bead's score is its posterior probability over all alignments (a soft-minimum forward-backward pass), so it
@@ -155,6 +158,9 @@ def weighted_bags(mt_bags: Sequence[Counter[str]], tgt_bags: Sequence[Counter[st
     return [weigh(b) for b in mt_bags], [weigh(b) for b in tgt_bags]
 
 
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # sparse rows: term ids, weights, row pointers
+
+
 class _Vocabulary:
     """Term ids shared by both sides of a document: word stems, numbers and character n-grams (each word's ids
     made once), and what kind each term is (0 a word, 1 a number, 2 an n-gram)."""
@@ -200,15 +206,15 @@ def _counts(vocab: _Vocabulary, texts: Sequence[str], also: Sequence[frozenset[s
     return rows, ids
 
 
-def sides(source: Sequence[str], translation: Sequence[str], target: Sequence[str],
-          weights: AlignWeights) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, ...]]:
+def weighted_rows(source: Sequence[str], translation: Sequence[str], target: Sequence[str],
+                  weights: AlignWeights) -> tuple[Rows, Rows]:
     """The TF-IDF bags of the translation (with the source's numbers) and of the target as sparse rows (term
     ids, weights, row pointers): the same weights as `weighted_bags` over `terms`, built with numpy."""
     vocab = _Vocabulary(weights.stem, weights.ngram)
     src_rows, src_ids = _counts(vocab, translation, [numbers(s) for s in source])
     tgt_rows, tgt_ids = _counts(vocab, target, None)
     width = len(vocab.kinds)
-    out = []
+    out: list[Rows] = []
     distinct = []
     for rows, ids in ((src_rows, src_ids), (tgt_rows, tgt_ids)):
         keys, tf = np.unique(rows * width + ids, return_counts=True)
@@ -440,11 +446,10 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
 def prepare(source: Sequence[str], target: Sequence[str], translation: Sequence[str], weights: AlignWeights,
             search_mode: str = "auto") -> tuple[Corridor, Costs, float]:
     """The cells to search and the prices of one document, and its average correct-match cost."""
-    (src_ids, src_weights, src_ptr), (tgt_ids, tgt_weights, tgt_ptr) = sides(source, translation, target, weights)
-    src = Units(src_ids, src_weights, src_ptr, np.asarray(_lengths(translation), dtype=float), MAX_GROUP,
+    src_rows, tgt_rows = weighted_rows(source, translation, target, weights)
+    src = Units(*src_rows, np.asarray(_lengths(translation), dtype=float), MAX_GROUP,
                 own=np.asarray(_lengths(source), dtype=float), marks=marks(source))
-    tgt = Units(tgt_ids, tgt_weights, tgt_ptr, np.asarray(_lengths(target), dtype=float), MAX_GROUP,
-                marks=marks(target))
+    tgt = Units(*tgt_rows, np.asarray(_lengths(target), dtype=float), MAX_GROUP, marks=marks(target))
     full = replace(weights, full_cells=10**18) if search_mode == "full" else weights
     cor = _corridor(src, tgt, full, MAX_GROUP, fast=search_mode == "fast")
     costs, scale = document_costs(cor, weights)

@@ -27,6 +27,7 @@ from mt.align import (
     terms,
     unended,
     weighted_bags,
+    weighted_rows,
 )
 from mt.align_score import count, lax_f1, strict_f1
 from mt.align_search import Corridor, Costs, Units, bead_costs, cell_prices, cross_links
@@ -524,3 +525,19 @@ def test_partial_documents_are_aligned_as_such(seed_pair: tuple[list[str], list[
         assert not [b for b in found if (b.src, b.tgt) not in expected and b.score >= 0.9], name
         alone = [b.score for b in found if not b.src or not b.tgt]
         assert min(alone) >= 0.7, (name, alone)  # 0.76 the least (the first of the last three) when written
+
+
+def test_the_bags_built_with_numpy_are_those_of_terms_and_weighted_bags() -> None:
+    """`weighted_rows` (what `align` uses) gives each sentence the TF-IDF weights of `weighted_bags` over `terms`, the
+    source's numbers joining its translation's bag."""
+    w = AlignWeights()
+    mt_bags = [terms(t) for t in MT]
+    for bag, s in zip(mt_bags, AR):
+        for n in numbers(s):
+            bag["#" + n] = max(bag["#" + n], 1)
+    src_bags, tgt_bags = weighted_bags(mt_bags, [terms(t) for t in EN], w.numbers, w.ngram_weight)
+    (_, src_w, src_ptr), (_, tgt_w, tgt_ptr) = weighted_rows(AR, MT, EN, w)
+    for bags, weights, ptr in ((src_bags, src_w, src_ptr), (tgt_bags, tgt_w, tgt_ptr)):
+        for k, bag in enumerate(bags):
+            assert sorted(weights[ptr[k] : ptr[k + 1]]) == pytest.approx(sorted(bag.values()))
+    assert "#50" in mt_bags[3] and any(t == "#50" for t in terms(EN[4]))
