@@ -541,3 +541,13 @@ def test_the_bags_built_with_numpy_are_those_of_terms_and_weighted_bags() -> Non
         for k, bag in enumerate(bags):
             assert sorted(weights[ptr[k] : ptr[k + 1]]) == pytest.approx(sorted(bag.values()))
     assert "#50" in mt_bags[3] and any(t == "#50" for t in terms(EN[4]))
+
+
+def test_the_scale_is_measured_on_the_side_whose_sentences_all_have_a_counterpart(
+        seed_pair: tuple[list[str], list[str]]) -> None:
+    """The English without its first six sentences: half the Arabic sentences have no match (their best cost is
+    near 1), the English ones all match their translation exactly (cost 0): the average correct match is the
+    English side's, so the prices stay at their floor (0.3) instead of the Arabic side's median (about 0.41)."""
+    ar, en = seed_pair
+    _, _, scale = prepare(ar, en[6:], en, AlignWeights())
+    assert scale == pytest.approx(AlignWeights().min_scale)
