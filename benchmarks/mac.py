@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     if base is None or not (base / "dev").is_dir():
         print(HOW)
         return 0
-    for part, what in (("dev", "dev chapters (constants chosen on them)"), ("test", "test chapters (measured once)")):
+    for part, what in (("dev", "dev chapters (constants chosen on them)"),
+                       ("test", "test chapters (not used to choose constants)")):
         docs = load(base, part)
         names = list(docs)
         found: dict[str, Sequence[Bead]] = {}

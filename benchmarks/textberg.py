@@ -6,7 +6,7 @@ document and micro-averaged over the 7 test documents, with seconds; whether the
 same beads as the full search on every document, and on the dev document repeated ten times; the time to align a
 5,000 × 5,000 sentence document (Text+Berg repeated; the aligner runs on one core: numpy element-wise operations, no
 BLAS); and the calibration of the beads' confidence on the dev document (and on the test ones). The aligner's
-constants were chosen on dev-1957 only.
+constants were chosen on dev-1957 and MAC's dev chapters (benchmarks/mac.py) together.
 
 Data: `--data DIR` or `MT_ALIGN_DEV`, default `../shared/data/align-dev` beside the checkout; it is read, never
 copied. Run: .venv/bin/python benchmarks/textberg.py [--data DIR] [--skip-long]

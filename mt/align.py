@@ -4,15 +4,15 @@ Each sentence of the machine translation and of the English text becomes a TF-ID
 numbers (the source's numbers, Arabic-Indic digits normalised, join its translation's bag). A bead of n source and
 m target sentences is scored as a whole: the cosine between the two summed bags. Its cost is `1 − cosine`, plus
 weak length terms against the document's own length ratios (measured between anchors, so that text with no
-counterpart does not move them), plus a price for every sentence beyond the first on each side, and for a
-quotation or a line that ends no sentence on one side of the bead only; 1-0 and 0-1 beads have their own price; a
+counterpart does not move them), plus a price for every sentence beyond the first on each side, for a quotation
+on one side of the bead only (unless one side leaves its quotations unmarked: then no quotation term is charged),
+and for every line that ends no sentence beyond the other side's count; 1-0 and 0-1 beads have their own price; a
 bead boundary right after a sentence that goes on (ends in a clause mark) or closes a quotation on one side but not
 on the other has one too, and so has one that cuts links (similar sentences on either side of it). The prices are
 not absolute: they are multiples of the cost of an average correct match in *this* document (estimated from the
 best 1-1 match of each sentence), so a free translation, whose right matches share few words, is priced on its own
-scale. A long document
-is first aligned in blocks of sentences, then sentence by sentence in a corridor around that path (time and memory
-linear in length).
+scale. A long document is first aligned in blocks of sentences, then sentence by sentence in a corridor around that
+path (time and memory linear in length).
 Each bead's score is its posterior probability over all alignments (a soft-minimum forward-backward pass), so it
 can be used to filter pairs; the path returned is the one with the most expected right beads (the sum of its beads'
 posteriors less a price per bead), not the least-cost one. Needs numpy only: no torch.
@@ -87,7 +87,10 @@ class AlignWeights:
     speech_end: float = 0.2  # a bead boundary after a sentence that closes a quotation on one side only
     cross: float = 0.1  # a bead boundary that cuts links: × the cosines across it (`mt.align_search.cross_links`)
     quote: float = 0.15  # a quotation on one side of a bead only
-    unended: float = 0.2  # a line that does not end a sentence (a title, a caption) on one side of a bead only
+    quote_ratio: float = 0.33  # `quote` and `speech_end` are off where one side's share of quoted sentences is
+    # under this much of the other's (`quotes_agree`: a side that leaves its quotations unmarked)
+    unended: float = 0.2  # per line that does not end a sentence (a title, a caption) on one side of a bead beyond
+    # the other side's count
     min_scale: float = 0.3  # the scale of the prices never drops below this (near-verbatim translations)
     length: float = 0.036  # weight of the squared length deviation (Gale–Church's delta²/2) from the translation
     own_length: float = 0.05  # the same from the source's own characters (its own ratio to the target)
@@ -95,7 +98,7 @@ class AlignWeights:
     numbers: float = 2.0  # a number weighs this much more than a word of the same rarity
     stem: int = 5  # words are cut to this many letters
     ngram: int = 4  # with n > 0, character n-grams of the words join the bag
-    ngram_weight: float = 0.75  # an n-gram weighs this much of a word of the same rarity
+    ngram_weight: float = 0.6  # an n-gram weighs this much of a word of the same rarity
     size_power: float = 1.0  # a bead's 1 − cosine counts ((n + m) / 2) ** size_power times
     decode: str = "mea"  # "mea": the path with the most expected right beads (posterior decoding); "best": the
     # least-cost path
@@ -259,6 +262,15 @@ def marks(sentences: Sequence[str]) -> np.ndarray:
     return np.array([[quoted(s) for s in sentences], [unended(s) for s in sentences]], dtype=float).reshape(2, -1)
 
 
+def quotes_agree(src_quoted: np.ndarray, tgt_quoted: np.ndarray, ratio: float) -> bool:
+    """Whether both sides mark quotations alike: the share of quoted sentences (`quoted`) on the side with fewer
+    is at least `ratio` times the other side's. A side that leaves its quotations unmarked (an edition without
+    quotation marks) would make every quotation on the other side look unmatched."""
+    low, high = sorted((float(np.mean(src_quoted)) if len(src_quoted) else 0.0,
+                        float(np.mean(tgt_quoted)) if len(tgt_quoted) else 0.0))
+    return low >= ratio * high
+
+
 def speech_ends(sentences: Sequence[str]) -> np.ndarray:
     """1.0 at boundary k (0 < k < n) when sentence k − 1 closes a quotation: it ends in a quotation mark (its
     final full stop, question or exclamation mark aside). 0 at the document's two ends."""
@@ -301,7 +313,8 @@ def document_costs(cor: Corridor, weights: AlignWeights, scale: float | None = N
     costs = Costs(extra=weights.extra * scale * tilt, extra_tgt=weights.extra * scale / tilt, delete=skip,
                   insert=skip, length=weights.length, ratio=ratio, variance=weights.variance,
                   size_power=weights.size_power, own_length=weights.own_length, own_ratio=own_ratio,
-                  marks=scale * np.array([weights.quote, weights.unended]), cross=weights.cross)
+                  marks=scale * np.array([weights.quote, weights.unended]), counted=(False, True),
+                  cross=weights.cross)
     return costs, scale
 
 
@@ -446,10 +459,13 @@ def align(source: Sequence[str], target: Sequence[str], translation: Sequence[st
 def prepare(source: Sequence[str], target: Sequence[str], translation: Sequence[str], weights: AlignWeights,
             search_mode: str = "auto") -> tuple[Corridor, Costs, float]:
     """The cells to search and the prices of one document, and its average correct-match cost."""
+    src_marks, tgt_marks = marks(source), marks(target)
+    if not quotes_agree(src_marks[0], tgt_marks[0], weights.quote_ratio):
+        weights = replace(weights, quote=0.0, speech_end=0.0)
     src_rows, tgt_rows = weighted_rows(source, translation, target, weights)
     src = Units(*src_rows, np.asarray(_lengths(translation), dtype=float), MAX_GROUP,
-                own=np.asarray(_lengths(source), dtype=float), marks=marks(source))
-    tgt = Units(*tgt_rows, np.asarray(_lengths(target), dtype=float), MAX_GROUP, marks=marks(target))
+                own=np.asarray(_lengths(source), dtype=float), marks=src_marks)
+    tgt = Units(*tgt_rows, np.asarray(_lengths(target), dtype=float), MAX_GROUP, marks=tgt_marks)
     full = replace(weights, full_cells=10**18) if search_mode == "full" else weights
     cor = _corridor(src, tgt, full, MAX_GROUP, fast=search_mode == "fast")
     costs, scale = document_costs(cor, weights)

@@ -26,9 +26,10 @@ class Costs:
     when given), for a 1-0 and a 0-1 bead, the weight of the squared length deviation, and the document's
     target/source length ratio and length variance; `own_length` and `own_ratio` the same for the source's own
     lengths (`Units` own); `marks`, a price per row of the units' marks for a bead that has the mark on one side
-    only; `cross` times the cosines a bead boundary cuts (`cross_links`); with `row_price` and `col_price` (rows
-    of prices per cell row and column, given together), a price for every bead boundary the path makes: every
-    bead that arrives at cell (i, j), 1-0 and 0-1 beads included, pays Σ |row_price[:, i] − col_price[:, j]|."""
+    only (where `counted[row]`, per unit of difference between the two sides' counts of it instead); `cross`
+    times the cosines a bead boundary cuts (`cross_links`); with `row_price` and `col_price` (rows of prices per
+    cell row and column, given together), a price for every bead boundary the path makes: every bead that arrives
+    at cell (i, j), 1-0 and 0-1 beads included, pays Σ |row_price[:, i] − col_price[:, j]|."""
 
     extra: float
     delete: float
@@ -42,6 +43,7 @@ class Costs:
     cross: float = 0.0
     extra_tgt: float | None = None
     marks: np.ndarray | None = field(default=None, compare=False)
+    counted: tuple[bool, ...] = ()
     row_price: np.ndarray | None = field(default=None, compare=False)
     col_price: np.ndarray | None = field(default=None, compare=False)
 
@@ -259,9 +261,12 @@ def group_costs(cor: Corridor, costs: Costs, i: np.ndarray, n: np.ndarray, j: np
         # a mark (a question, a speech …) on one side of the bead and not on the other
         for f, w in enumerate(costs.marks):
             if w:
-                src_has = (src.cum_marks[f][i] - src.cum_marks[f][i - n]) > 0
-                tgt_has = (tgt.cum_marks[f][j] - tgt.cum_marks[f][j - m]) > 0
-                c = c + w * (src_has != tgt_has)
+                src_count = src.cum_marks[f][i] - src.cum_marks[f][i - n]
+                tgt_count = tgt.cum_marks[f][j] - tgt.cum_marks[f][j - m]
+                if f < len(costs.counted) and costs.counted[f]:
+                    c = c + w * np.abs(src_count - tgt_count)
+                else:
+                    c = c + w * ((src_count > 0) != (tgt_count > 0))
     return c
 
 
