@@ -34,13 +34,15 @@ test:
 
 # Benchmarks, not part of `make test`: segmentation boundary P/R/F1 against pysbd, sentencex, spaCy and a regex
 # on real Arabic (NTREX-128, TICO-19: MT_SEGMENT_DATA or ../data), the
-# aligner's F1 on a gold set made from the seed article, translation speed (writes benchmarks/results.json),
-# the page faults the allocator setting saves,
+# aligner's F1 on a gold set made from the seed article and on partial documents, on Text+Berg (with long-document
+# time and memory) and on MAC (Chinese-English literary: --mac DIR or MT_ALIGN_MAC), translation speed (writes
+# benchmarks/results.json), the page faults the allocator setting saves,
 # and corpus mode: the Ray driver's peak memory for 10,000 vs 200,000 documents, Ray with 1 vs 2 workers.
 bench:
 	$(BIN)/python benchmarks/segmentation.py
 	$(BIN)/python benchmarks/alignment.py
 	$(BIN)/python benchmarks/textberg.py
+	$(BIN)/python benchmarks/mac.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/allocator.py
 	$(BIN)/python benchmarks/corpus.py

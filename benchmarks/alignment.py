@@ -71,6 +71,45 @@ def cases(ar: list[str], en: list[str]) -> list[Case]:
     return out
 
 
+HEADLINE = "Moscow: Lavrov has no plans to meet the Syrian opposition"
+
+
+def partial_cases(ar: list[str], en: list[str]) -> list[Case]:
+    """Partial documents (issue 22), the machine translation being the English reference itself: runs of
+    sentences with no counterpart at the start, at the end and in the middle of either side, and a headline."""
+    n = len(ar)
+    one = [Bead((i,), (i,), 0) for i in range(n)]
+    return [
+        ("English without its first 6", ar, en[6:], en,
+         [Bead((i,), (), 0) for i in range(6)] + [Bead((i,), (i - 6,), 0) for i in range(6, n)]),
+        ("English without its last 3", ar, en[:-3], en, one[:-3] + [Bead((i,), (), 0) for i in range(n - 3, n)]),
+        ("English without sentences 5-6", ar, en[:4] + en[6:], en,
+         one[:4] + [Bead((4,), (), 0), Bead((5,), (), 0)] + [Bead((i,), (i - 2,), 0) for i in range(6, n)]),
+        ("a headline on top of the English", ar, [HEADLINE, *en], en,
+         [Bead((), (0,), 0)] + [Bead((i,), (i + 1,), 0) for i in range(n)]),
+        ("Arabic without its first 3", ar[3:], en, en[3:],
+         [Bead((), (j,), 0) for j in range(3)] + [Bead((i,), (i + 3,), 0) for i in range(n - 3)]),
+        ("Arabic without sentences 7-8", ar[:6] + ar[8:], en, en[:6] + en[8:],
+         one[:6] + [Bead((), (6,), 0), Bead((), (7,), 0)] + [Bead((i,), (i + 2,), 0) for i in range(6, n - 2)]),
+    ]
+
+
+def report_partial(ar: list[str], en: list[str]) -> None:
+    print("\nPartial documents (MT = the English reference; then with the noisy MT above as a harder variant):\n")
+    print("| case | MT | beads exactly right | wrong beads scored >= 0.9 | scores of the beads with no counterpart |")
+    print("|---|---|---|---|---|")
+    for label, noisy_mt in (("reference", False), ("noisy", True)):
+        for name, src, tgt, mt, gold in partial_cases(ar, en):
+            if noisy_mt:
+                mt = [noisy(x) for x in mt]
+            found = align(src, tgt, mt)
+            expected = {(b.src, b.tgt) for b in gold}
+            exact = [(b.src, b.tgt) for b in found] == [(b.src, b.tgt) for b in gold]
+            wrong = sum(1 for b in found if (b.src, b.tgt) not in expected and b.score >= 0.9)
+            alone = ", ".join(f"{b.score:.2f}" for b in found if not b.src or not b.tgt)
+            print(f"| {name} | {label} | {'all' if exact else 'NO'} | {wrong} | {alone} |")
+
+
 def load_seed() -> tuple[list[str], list[str]] | None:
     if not SHARED.exists():
         return None
@@ -107,6 +146,9 @@ def main() -> None:
             totals[system][1] += row[system][1] / len(results)
     print(f"| mean | {totals['mt.align'][0]:.3f} | {totals['mt.align'][1]:.3f} | "
           f"{totals['gale-church'][0]:.3f} | {totals['gale-church'][1]:.3f} |")
+    seed = load_seed()
+    if seed is not None:
+        report_partial(*seed)
 
 
 if __name__ == "__main__":
