@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mt.config import Config, QualityConfig, load_config
+from mt.config import Config, QualityConfig, config_from_dict, load_config
 from mt.errors import InputError
 from mt.inputs.files import FILE_ID_FIX, check_id, read_lines
 from mt.outputs.manifest import counts as manifest_counts
@@ -95,6 +95,8 @@ def score(source: str, target: str | None = None, *, config: str | None = None, 
     follows the run-folder rules of `mt.outputs.rundir`: it belongs to one input and one set of settings (another's is
     refused unless `overwrite`), and it is locked while this runs."""
     clock = time.perf_counter()
+    if min_quality is not None:  # checked as `mt translate` checks it: a number in [0, 1]
+        config_from_dict({"name": "x", "model": "m", "quality": {"min_quality": min_quality}}, "--min-quality")
     src = Path(source)
     if src.is_dir():
         if target and (src / "pairs.jsonl").is_file():
