@@ -173,7 +173,7 @@ def finish_chunk(docs: list[DocumentInfo], translated: list[Translated], config:
     clock = time.perf_counter()
     pairs = [t.pair for t in translated]
     stats = RunStats(timings=dict(timings or {}))
-    references = find_references(docs, reference) if sidecars else {}
+    references = find_references(docs, reference, config.encoding, config.encoding_errors) if sidecars else {}
     if references:
         stats.add_reference(attach_references(pairs, references))
     kept, rejected = filter_pairs(pairs, config.quality.min_quality)
