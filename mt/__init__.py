@@ -14,7 +14,7 @@ def load_outputs(path: str | Path) -> Any:
     import datasets
     import pyarrow.parquet as pq
 
-    from mt.writers import DATASET_GLOB, dataset_features
+    from mt.outputs.formats import DATASET_GLOB, dataset_features
 
     files = sorted(Path(path).glob(DATASET_GLOB))
     if files and not any(pq.ParquetFile(f).metadata.num_rows for f in files):

@@ -70,7 +70,7 @@ def test_the_dataset_loads_when_a_chunk_or_the_whole_run_keeps_no_pair(tmp_path:
     # ("BatchSize must be greater than 0"), so the whole run did not load
     import datasets
 
-    from mt.writers import dataset_features
+    from mt.outputs.formats import dataset_features
 
     rows = [{"id": f"empty{k}", "text": ""} for k in range(10)] + [{"id": "a", "text": SENTENCES[0]},
                                                                    {"id": "b", "text": SENTENCES[1]}]
