@@ -80,7 +80,7 @@ class Run:
             remove_made(self.path)
             raise no_text(input_name)
         if self.stats.empty_documents:
-            log.warning("%d input document(s) hold no text and give no pairs", self.stats.empty_documents)
+            log.warning("%s", self.stats.empty_warning())
         manifest = build_manifest(config, model, self.stats, self.path, reference_summary(self.stats.reference))
         for name, section in (sections or {}).items():
             manifest.setdefault(name, {}).update(section)
