@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,8 @@ def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Pa
     scores, `mt.quality.reference.reference_summary`). Its `inputs` are left for the writer to stream in."""
     versions = package_versions()
     revision = getattr(translator, "revision", None)
+    used: dict[str, Any] = {key: value for key in ("max_new_tokens", "max_input_tokens")  # the model may clamp them
+                            if isinstance(value := getattr(translator, key, None), int)}
     translate_s = stats.timings.get("translate_s", 0.0)
     return {
         "run": run_dir.name,
@@ -117,7 +120,7 @@ def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Pa
             "size_mb": model_size_mb(translator),
         },
         "packages": versions,
-        "signature": signature(config, revision, versions),
+        "signature": signature(replace(config, **used), revision, versions),  # the limits it ran with
         "inputs": [],
         "counts": counts(stats, config.quality.min_quality is not None),
         "reference": reference,
