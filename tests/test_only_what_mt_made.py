@@ -83,6 +83,30 @@ def test_overwrite_replaces_an_mt_folder_only_while_it_holds_nothing_else(tmp_pa
     assert_one_line_error(proc)
 
 
+@pytest.mark.parametrize("identity", ['{"name": "my project"}\n', '{"config_hash": "mine", "input": {}}\n',
+                                      '{"config_hash": "3ce76c87", "input": {"kind": "lines", "path": "/x"}, '
+                                      '"notes": "mine"}\n', "[1, 2]\n", "not json\n"],
+                         ids=["a-project-file", "mt-like-keys", "an-extra-key", "a-list", "not-json"])
+def test_a_run_json_mt_did_not_write_makes_the_folder_foreign(tmp_path: Path, identity: str) -> None:
+    # attack 1: a folder of the user's own files with a run.json of theirs is not mt's, --overwrite or not
+    src, tgt = files(tmp_path / "in", AR, EN)
+    p = tmp_path / "p"
+    p.mkdir()
+    (p / "run.json").write_text(identity, encoding="utf-8")
+    (p / "README.md").write_text("notes\n", encoding="utf-8")
+    (p / "corpus.en").write_text("mine\n", encoding="utf-8")
+    (p / "manifest.json").write_text('{"a": 1}\n', encoding="utf-8")
+    before = snapshot(p)
+    for extra in ([], ["--overwrite"]):
+        proc = run_mt("score", "--source", str(src), "--target", str(tgt), "--output", str(p), *extra)
+        assert_one_line_error(proc)
+        assert proc.stderr == (f"mt: error: folder '{p}' holds files that mt did not make ('README.md', 'corpus.en', "
+                               "'manifest.json', ...; a run.json mt did not write); mt writes only into a new or empty "
+                               "folder or one it made, and --overwrite replaces nothing else: pick an empty or new "
+                               "folder\n")
+        assert snapshot(p) == before
+
+
 @pytest.mark.slow
 def test_overwrite_of_a_run_folder_keeps_a_file_the_user_put_there(tmp_path: Path, marian_config: Path) -> None:
     text = tmp_path / "a.txt"
