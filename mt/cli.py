@@ -232,16 +232,22 @@ def cmd_align(args: argparse.Namespace) -> int:
 
 
 def _write_output(path: Path, text: str, inputs: dict[str, str | None]) -> None:
-    """`mt align --output`: a file, never a folder, never one of the inputs."""
+    """`mt align --output`: a file, never a folder, never one of the inputs. A symbolic link is written through
+    (its target replaced), a device or a FIFO written to as the shell's `>` does, never replaced by a file."""
     from mt.writers import atomic_write
 
     if path.is_dir():
         raise MtError(f"--output '{path}' is a folder; give the name of a file to write (e.g. {path / 'beads.txt'})")
+    target = Path(os.path.realpath(path))  # where the write lands: through symbolic links and `..`
     for flag, name in inputs.items():
-        if name and path.exists() and os.path.samefile(path, name):
+        if name and target.exists() and os.path.samefile(target, name):
             raise MtError(f"--output '{path}' is the {flag} file, which would be overwritten; pick another file")
     try:
-        atomic_write(path, text)
+        if target.exists() and not target.is_file():  # a device, a FIFO: opened and written, never replaced
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(text)
+        else:
+            atomic_write(target, text)
     except (FileExistsError, NotADirectoryError):
         from mt.rundir import not_a_folder
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +195,55 @@ def test_align_output_is_a_file_never_a_folder_nor_an_input(tmp_path: Path) -> N
     proc = run_mt(*args, "--output", str(tmp_path / "beads.txt"))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "beads.txt").read_text(encoding="utf-8") == "[0]:[0]:0.9938\n[1]:[1]:0.9938\n"
+
+
+def test_align_output_writes_through_links_and_special_files_and_never_over_an_input(tmp_path: Path) -> None:
+    # attack 2: a symbolic link, a FIFO and a device were replaced by a regular file; `x/../a.en.txt` (x missing)
+    # overwrote the --target
+    src, tgt = files(tmp_path, AR, EN)
+    mt_lines = tmp_path / "mt.en.txt"
+    mt_lines.write_text(EN, encoding="utf-8")
+    args = ["align", "--source", str(src), "--target", str(tgt), "--translation", str(mt_lines), "--output"]
+    beads = "[0]:[0]:0.9890\n[1]:[1]:0.9889\n"
+
+    link, linked = tmp_path / "beads-link.txt", tmp_path / "kept" / "beads.txt"
+    linked.parent.mkdir()
+    linked.write_text("old beads\n", encoding="utf-8")
+    link.symlink_to(linked)
+    proc = run_mt(*args, str(link))
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert link.is_symlink() and os.readlink(link) == str(linked)
+    assert linked.read_text(encoding="utf-8") == beads
+
+    fifo = tmp_path / "beads.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader waiting, as `cat beads.fifo` would
+    try:
+        proc = run_mt(*args, str(fifo))
+        assert (proc.returncode, proc.stderr) == (0, "")
+        assert os.read(reader, 65536).decode("utf-8") == beads
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # /dev/null's numbers
+    except PermissionError:
+        pass  # not root: the FIFO stands for the special files
+    else:
+        proc = run_mt(*args, str(device))
+        assert (proc.returncode, proc.stderr) == (0, "")
+        assert stat.S_ISCHR(device.lstat().st_mode)
+
+    before = snapshot(tmp_path)
+    for flag, path in (("--target", tmp_path / "missing" / ".." / "a.en.txt"), ("--source", tmp_path / "src-link")):
+        if path.name == "src-link":
+            path.symlink_to(src)
+            before = snapshot(tmp_path)
+        proc = run_mt(*args, str(path))
+        assert_one_line_error(proc)
+        assert proc.stderr == (f"mt: error: --output '{path}' is the {flag} file, which would be overwritten; pick "
+                               "another file\n")
+        assert snapshot(tmp_path) == before
+    assert (src.read_text(encoding="utf-8"), tgt.read_text(encoding="utf-8")) == (AR, EN)
