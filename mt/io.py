@@ -93,7 +93,15 @@ def input_files(path: str | Path) -> list[Path]:
             raise InputError(f"input '{path}' is neither a file nor a folder")
         check_id(doc_id_for(path, path), f"input {str(path)!r}", FILE_ID_FIX)
         return [path]
-    readable = [p for p in sorted(path.rglob("*")) if p.name.lower().endswith(TEXT_SUFFIX) and _readable_file(p)]
+    def unreadable(exc: OSError) -> None:  # a subfolder that cannot be listed: its files would be lost unseen
+        if exc.filename == str(path):
+            raise InputError(f"input folder '{path}' cannot be read ({exc.strerror or exc}); make it readable, or "
+                             "give another input")
+        raise InputError(f"input folder '{path}': its folder '{exc.filename}' cannot be read ({exc.strerror or exc}), "
+                         "so its files would be left out; make it readable, or move it out of the input folder")
+
+    entries = [Path(top, name) for top, folders, names in os.walk(path, onerror=unreadable) for name in folders + names]
+    readable = [p for p in sorted(entries) if p.name.lower().endswith(TEXT_SUFFIX) and _readable_file(p)]
     files = [p for p in readable if not is_reference(p.name)]
     if not files:
         raise InputError(_no_input_files(path, readable))

@@ -183,8 +183,12 @@ def open_source(path: str | Path, text_column: str | None = None, id_column: str
                               "split": split or "train", "encoding": encoding, "errors": errors, "html": html,
                               "id_named": id_column is not None, "split_named": split is not None}
     p = Path(text)
-    if text.startswith(HF_PREFIX) or p.is_dir() and ((p / "state.json").exists()
-                                                     or (p / "dataset_dict.json").exists()):
+    try:
+        saved = p.is_dir() and ((p / "state.json").exists() or (p / "dataset_dict.json").exists())
+    except OSError as exc:  # a folder that cannot be searched
+        raise InputError(f"input folder '{p}' cannot be read ({exc.strerror or exc}); make it readable, or give "
+                         "another input") from None
+    if text.startswith(HF_PREFIX) or saved:
         return Source(text, "hf", **common)
     if not p.exists():
         raise InputError(f"input '{p}' does not exist")

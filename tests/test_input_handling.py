@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from mt.cli import main
 from mt.errors import ConfigError, InputError
 from mt.io import read_text
 from mt.sources import open_source
+from tests.conftest import ROOT, write_config
+from tests.test_cli import run_mt
 
 ARABIC = "نفى المتحدث باسم الخارجية الروسية الأنباء. وقال إن موسكو لن تتدخل."
 SENTENCES = ["نفى المتحدث باسم الخارجية الروسية الأنباء.", "وقال إن موسكو لن تتدخل."]
@@ -219,6 +223,43 @@ def test_compare_names_skipped_entries_once(tmp_path: Path, marian_config: Path,
                          str(tmp_path / "c")]) == 0
         assert [r.getMessage() for r in caplog.records if r.name == "mt.io"] == [
             f"skipping '{folder / 'pipe.txt'}': it is a FIFO (named pipe), not a regular file"]
+
+
+def run_mt_unprivileged(*args: str) -> subprocess.CompletedProcess:
+    """`run_mt` as a user the file permissions apply to: root gives up its power to override them."""
+    if os.geteuid() != 0:
+        return run_mt(*args)
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv is never refused a folder")
+    caps = "-dac_override,-dac_read_search"
+    return subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-m", "mt.cli",
+                           *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.parametrize(("locked", "mode", "message"), [
+    ("in/locked", 0o000, "input folder '{tmp}/in': its folder '{tmp}/in/locked' cannot be read (Permission denied), "
+                         "so its files would be left out; make it readable, or move it out of the input folder"),
+    ("in", 0o000, "input folder '{tmp}/in' cannot be read (Permission denied); make it readable, or give another "
+                  "input"),
+    ("in", 0o300, "input folder '{tmp}/in' cannot be read (Permission denied); make it readable, or give another "
+                  "input"),
+], ids=["a-subfolder", "the-folder", "the-folder-searchable-not-listable"])
+def test_a_folder_that_cannot_be_read_is_an_error_never_skipped(tmp_path: Path, locked: str, mode: int,
+                                                                message: str) -> None:
+    # attack 3: an unreadable subfolder was skipped silently, its text lost; the input folder itself was "Permission
+    # denied: '.../state.json'"
+    folder = folder_with(tmp_path, {"a.txt": ARABIC})
+    for sub, text in (("sub", "وقال إن موسكو لن تتدخل."), ("locked", "وأضاف أن الاجتماع سيعقد في جنيف.")):
+        (folder / sub).mkdir()
+        (folder / sub / "b.txt").write_text(text, encoding="utf-8")
+    config = write_config(tmp_path / "c.yaml", name="x", model="org/m", output_dir=str(tmp_path / "outputs"))
+    (tmp_path / locked).chmod(mode)
+    try:
+        proc = run_mt_unprivileged("translate", "--config", str(config), "--input", str(folder))
+    finally:
+        (tmp_path / locked).chmod(0o755)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"mt: error: {message.format(tmp=tmp_path)}\n")
+    assert not (tmp_path / "outputs").exists()
 
 
 def folder_with(tmp: Path, files: dict[str, str]) -> Path:
