@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import mt
 import mt.pipeline
 from mt.cli import main
 from mt.config import load_config
@@ -61,6 +62,34 @@ def test_jsonl_corpus_is_written_in_shards(tmp_path: Path, marian_config: Path, 
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["counts"]["documents"] == 25 and manifest["counts"]["pairs"] == 50
     assert manifest["inputs"][3]["doc_id"] == "doc003" and manifest["inputs"][3]["path"].endswith("corpus.jsonl#3")
+
+
+def test_the_dataset_loads_when_a_chunk_or_the_whole_run_keeps_no_pair(tmp_path: Path, marian_config: Path,
+                                                                      small_chunks: int) -> None:
+    # attack 4: a chunk of empty documents (or of rejected pairs) was a Parquet file that `datasets` refused
+    # ("BatchSize must be greater than 0"), so the whole run did not load
+    import datasets
+
+    from mt.writers import dataset_features
+
+    rows = [{"id": f"empty{k}", "text": ""} for k in range(10)] + [{"id": "a", "text": SENTENCES[0]},
+                                                                   {"id": "b", "text": SENTENCES[1]}]
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", rows)
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus)]) == 0
+    [run_dir] = (tmp_path / "outputs").iterdir()
+    assert sorted(p.name for p in (run_dir / "data").iterdir()) == [
+        "train-00000-of-00002.parquet", "train-00001-of-00002.parquet"]
+    train = datasets.load_dataset(str(run_dir))["train"]
+    assert train["id"] == ["a:0", "b:0"]
+    assert [t["ar"] for t in train["translation"]] == SENTENCES[:2]
+    assert mt.load_outputs(run_dir)["train"]["id"] == ["a:0", "b:0"]
+
+    # every pair rejected: an empty split with the run's features
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus), "--min-quality", "1"]) == 0
+    [rejecting] = set((tmp_path / "outputs").iterdir()) - {run_dir}
+    assert [r["id"] for r in read_jsonl(rejecting / "rejected.jsonl")] == ["a:0", "b:0"]
+    empty = mt.load_outputs(rejecting)["train"]
+    assert (empty.num_rows, empty.features) == (0, dataset_features())
 
 
 def test_parquet_and_hf_dataset_inputs(tmp_path: Path, marian_config: Path) -> None:
