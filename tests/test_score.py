@@ -187,6 +187,21 @@ def test_score_output_that_is_a_file_says_so(tmp_path: Path, capsys: pytest.Capt
     assert taken.read_text(encoding="utf-8") == "root:x:0:0::/root:/bin/sh\n"
 
 
+@pytest.mark.parametrize(("value", "message"), [
+    ("nan", "must be a finite number, got nan"), ("inf", "must be a finite number, got inf"),
+    ("5", "must lie between 0 and 1, got 5.0"), ("-1", "must lie between 0 and 1, got -1.0"),
+])
+def test_score_checks_min_quality_as_translate_does(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str,
+                                                    message: str) -> None:
+    # attack 9: nan rejected every pair and wrote "min_quality": NaN (not JSON) into manifest.json
+    src, tgt = _files(tmp_path)
+    out = tmp_path / "scores"
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(out), "--min-quality",
+                 value]) == 2
+    assert capsys.readouterr().err == f"mt: error: --min-quality: key 'quality.min_quality' {message}\n"
+    assert not out.exists()
+
+
 def test_score_line_count_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src, tgt = _files(tmp_path)
     tgt.write_text("one line\n", encoding="utf-8")
