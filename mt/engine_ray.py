@@ -442,7 +442,8 @@ class _Assembler:
         pairs = [pair_from_dict({k: v for k, v in r.items() if not k.startswith("_")}) for r in self.records]
         part = RunStats()
         if self.source.kind == "txt":
-            references = find_references([Document(d.doc_id, "", d.where) for d in self.chunk], self.reference)
+            references = find_references([Document(d.doc_id, "", d.where) for d in self.chunk], self.reference,
+                                         self.source.encoding, self.source.errors)
             if references:
                 part.add_reference(attach_references(pairs, references))
         kept, rejected = filter_pairs(pairs, self.config.quality.min_quality)

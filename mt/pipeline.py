@@ -151,7 +151,7 @@ def run_chunk(docs: list[Document], config: Config, translator: Translator, chec
         assess_pair(pair, config)
     if config.quality.round_trip:
         add_round_trip(pairs, config.quality.round_trip, back_translator)
-    references = find_references(docs, reference) if sidecars else {}
+    references = find_references(docs, reference, config.encoding, config.encoding_errors) if sidecars else {}
     if references:
         stats.add_reference(attach_references(pairs, references))
     kept, rejected = filter_pairs(pairs, config.quality.min_quality)

@@ -96,6 +96,37 @@ def test_compare_reads_the_input_with_the_encoding(tmp_path: Path, marian_config
     assert [p["ar"] for p in read_jsonl(Path(system["run_dir"]) / "pairs.jsonl")] == SENTENCES
 
 
+REFERENCE = ["The spokesman denied the \u201creports\u201d.", "He said Moscow would not intervene."]
+
+
+def test_references_are_read_with_the_inputs_encoding(tmp_path: Path, marian_config: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 10: a --reference or a sidecar name.en.txt was read as UTF-8 whatever --encoding said, and the error
+    # then advised the --encoding that had been given
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.ar.txt").write_bytes(ARABIC.encode("cp1256"))
+    (folder / "a.en.txt").write_bytes("\n".join(REFERENCE).encode("cp1256"))  # the quotes are bytes 0x93, 0x94
+    (tmp_path / "ref.txt").write_bytes((folder / "a.en.txt").read_bytes())
+    for args in (["--input", str(folder / "a.ar.txt"), "--reference", str(tmp_path / "ref.txt")],
+                 ["--input", str(folder)]):
+        assert main(["translate", "--config", str(marian_config), "--encoding", "cp1256", *args]) == 0
+        run_dir = Path(capsys.readouterr().out.strip())
+        assert [(p["ar"], p["ref"]) for p in read_jsonl(run_dir / "pairs.jsonl")] == list(zip(SENTENCES, REFERENCE))
+
+
+@pytest.mark.slow
+def test_compare_reads_the_reference_with_the_encoding(tmp_path: Path, marian_config: Path) -> None:
+    (tmp_path / "cp.txt").write_bytes(ARABIC.encode("cp1256"))
+    (tmp_path / "ref.txt").write_bytes("\n".join(REFERENCE).encode("cp1256"))
+    assert main(["compare", str(marian_config), "--input", str(tmp_path / "cp.txt"), "--reference",
+                 str(tmp_path / "ref.txt"), "--output", str(tmp_path / "cmp"), "--encoding", "cp1256"]) == 0
+    table = json.loads((tmp_path / "cmp" / "table.json").read_text(encoding="utf-8"))
+    assert table["reference_groups"] == 2
+    side = read_jsonl(tmp_path / "cmp" / "side_by_side.jsonl")
+    assert [row.get("ref") for row in side] == REFERENCE
+
+
 def test_compare_refuses_an_empty_reference_before_any_system_runs(tmp_path: Path, marian_config: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "a.txt").write_text(ARABIC, encoding="utf-8")
