@@ -317,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else None
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if sys.stdout is None:  # started with standard output closed (`mt ... >&-`): nowhere to write the results
+        return _error("standard output is closed; mt writes its results there: redirect it to a file or /dev/null "
+                      "instead")
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe or a full disk shows here, not after main has returned

@@ -221,6 +221,11 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
     for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z", "lexical_full"):
         if key in quality and quality[key] <= 0:
             raise ConfigError(f"{path}: key 'quality.{key}' must be a positive number, got {shown(quality[key])}")
+    for key in ("chars_sd", "words_sd"):  # a z-score divides by them: a tiny one overflows, or is infinite in JSON
+        if key in quality and 0 < quality[key] < 0.001:
+            raise ConfigError(f"{path}: key 'quality.{key}' must be at least 0.001 (fitted: "
+                              f"{_QUALITY_FIELDS[key].default}); a smaller spread can only be a mistake, got "
+                              f"{shown(quality[key])}")
     for key in ("chars_scale", "words_scale", "length_free_z", "lexicon_min_pairs", "min_lexical"):
         if key in quality and quality[key] < 0:
             raise ConfigError(f"{path}: key 'quality.{key}' must be zero or more, got {shown(quality[key])}")

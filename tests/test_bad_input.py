@@ -3,6 +3,8 @@ never lost text."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -57,6 +59,20 @@ NO_WEIGHTS = ("model folder '{tmp}/model' has no weights (model.safetensors or p
 NO_TOKENIZER = "model folder '{tmp}/model' has no tokenizer files (source.spm+target.spm+vocab.json); a model folder"
 
 
+def bert_folder(backend: str) -> Callable[[Path], list[str]]:
+    """A config whose model is a real (tiny) BERT encoder saved by transformers: no translation model."""
+    def make(tmp: Path) -> list[str]:
+        from transformers import BertConfig, BertModel
+
+        with contextlib.redirect_stderr(io.StringIO()):  # its progress bar
+            BertModel(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
+                                 intermediate_size=8)).save_pretrained(tmp / "model")
+        (tmp / "model" / "vocab.json").write_text("{}", encoding="utf-8")
+        return config_with(model="./model", backend=backend)(tmp)
+
+    return make
+
+
 def output_dir_is_a_file(tmp: Path) -> list[str]:
     (tmp / "taken").write_text("a file, not a folder")
     return ["--input", str(SEED_ARTICLE), "--output-dir", str(tmp / "taken")]
@@ -95,6 +111,12 @@ ERRORS = [
     *[(f"model-folder-without-tokenizer-{backend}",
        model_folder_with({"config.json": MARIAN_CONFIG, "model.safetensors": ""}, backend), NO_TOKENIZER)
       for backend in ("hf", "ct2")],
+    # attack 11: the ct2 converter failed on a BERT folder with an AttributeError (an internal error)
+    ("bert-model-ct2", bert_folder("ct2"), "mt: error: model '{tmp}/model' is a 'bert' model; mt translates with "
+     "Marian (opus-mt) and NLLB/M2M-100 models: set 'model' to one of those\n"),
+    ("bert-model-hf", bert_folder("hf"), "mt: error: model '{tmp}/model' could not be loaded as a seq2seq model: "
+     "Unrecognized configuration class <class 'transformers.models.bert.configuration_bert.BertConfig'> for this "
+     "kind of AutoModel: AutoModelForSeq2SeqLM.\n"),
     ("model-folder-with-bad-config", model_folder_with({"config.json": "{"}, "hf"),
      "model folder '{tmp}/model': config.json cannot be read as JSON (Expecting property name enclosed in double "
      "quotes: line 1 column 2 (char 1)); copy the model folder again"),

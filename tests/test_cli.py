@@ -139,6 +139,20 @@ def test_a_closed_pipe_ends_the_command_quietly_with_141(tmp_path: Path, fmt: st
     assert first == first_line
 
 
+@pytest.mark.slow
+def test_a_closed_standard_output_is_one_line_before_any_work(tmp_path: Path, marian_config: Path) -> None:
+    # attack 11: `mt translate ... >&-` ran the whole translation, then ended in an internal error (AttributeError:
+    # 'NoneType' object has no attribute 'flush'); `mt segment` in another (no attribute 'write')
+    (tmp_path / "a.txt").write_text(ARTICLE_LINE, encoding="utf-8")
+    for args in (["segment", str(tmp_path / "a.txt")],
+                 ["translate", "--config", str(marian_config), "--input", str(tmp_path / "a.txt")]):
+        proc = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "mt.cli", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert (proc.returncode, proc.stderr) == (2, "mt: error: standard output is closed; mt writes its results "
+                                                     "there: redirect it to a file or /dev/null instead\n")
+    assert not (tmp_path / "outputs").exists()
+
+
 def test_an_internal_error_is_one_line_and_its_traceback_comes_with_v(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     import mt.segment

@@ -202,6 +202,22 @@ def test_score_checks_min_quality_as_translate_does(tmp_path: Path, capsys: pyte
     assert not out.exists()
 
 
+@pytest.mark.parametrize("key", ["chars_sd", "words_sd"])
+def test_a_length_spread_too_small_to_divide_by_is_refused(tmp_path: Path, marian_config: Path,
+                                                           capsys: pytest.CaptureFixture[str], key: str) -> None:
+    # attack 11: quality.chars_sd 1e-300 made the length z-score overflow (an internal OverflowError); 1e-320 would
+    # have made it infinite, written as Infinity (not JSON)
+    src, tgt = _files(tmp_path)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(marian_config.read_text(encoding="utf-8") + f"quality: {{{key}: 1.0e-300}}\n", encoding="utf-8")
+    assert main(["score", "--config", str(config), "--source", str(src), "--target", str(tgt), "--output",
+                 str(tmp_path / "s")]) == 2
+    fitted = {"chars_sd": "0.165", "words_sd": "0.253"}[key]
+    assert capsys.readouterr().err == (f"mt: error: {config}: key 'quality.{key}' must be at least 0.001 (fitted: "
+                                       f"{fitted}); a smaller spread can only be a mistake, got 1e-300\n")
+    assert not (tmp_path / "s").exists()
+
+
 def test_score_line_count_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src, tgt = _files(tmp_path)
     tgt.write_text("one line\n", encoding="utf-8")
