@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import errno
-import html
 import logging
 import os
 import re
@@ -245,7 +244,7 @@ def strip_html(text: str) -> str:
     parser = _TextExtractor()
     parser.feed(text)
     parser.close()
-    out = html.unescape("".join(parser.parts))
+    out = "".join(parser.parts)  # the parser decoded the character references once (`&amp;lt;` is `&lt;`)
     out = re.sub(r"[ \t]+\n", "\n", out)
     return re.sub(r"\n{3,}", "\n\n", out).strip("\n")
 

@@ -168,8 +168,9 @@ def segment_document(doc: Document, config: Config) -> list[Unit]:
     for i, seg in enumerate(split_sentences(doc.text, repair_glued=config.repair_glued)):
         unit = Unit(doc.doc_id, i, seg)
         if MARKUP.search(seg.text):
-            unit.notes.append(("markup", "looks like HTML/XML markup; translated as text (--strip-html extracts the "
-                                         "visible text)"))
+            unit.notes.append(("markup", "looks like HTML/XML markup, shown as text by the page" if config.strip_html
+                               else "looks like HTML/XML markup; translated as text (--strip-html extracts the "
+                                    "visible text)"))
         script = dominant_script(seg.text)
         if script not in (None, "ARABIC"):
             unit.notes.append(("not_arabic", f"the text is mostly {script.title()} script, not Arabic"))
@@ -177,7 +178,7 @@ def segment_document(doc: Document, config: Config) -> list[Unit]:
         if folded:
             unit.notes.append(("presentation_forms", f"{folded} Arabic presentation-form character(s) (letter shapes "
                                                      "as copied from a PDF) were read as their base letters"))
-        if "\ufffd" in seg.text:
+        if "\ufffd" in seg.text and config.encoding_errors == "replace":  # else the text holds U+FFFD itself
             unit.notes.append(("invalid_bytes", f"holds U+FFFD where the input had bytes invalid in {config.encoding}"))
         units.append(unit)
     return units

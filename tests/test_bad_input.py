@@ -199,6 +199,17 @@ def test_strip_html_translates_the_visible_text(tmp_path: Path, marian_config: P
     assert not any("markup" in p["flags"] for p in pairs)
 
 
+def test_strip_html_decodes_character_references_once(tmp_path: Path, marian_config: Path) -> None:
+    # attack 12: `&amp;lt;` became `<` (decoded twice: the page shows `&lt;`), and `&#0;` (U+FFFD, as a browser
+    # shows it) was flagged as bytes invalid in UTF-8
+    html = "<p>نفى &amp;lt;script&amp;gt; المتحدث.</p>\n<p>وقال &#0; إن &#xD800; موسكو &amp; أنقرة.</p>\n"
+    pairs = run(tmp_path, marian_config, html.encode(), "--strip-html")
+    assert [p["ar"] for p in pairs] == ["نفى &lt;script&gt; المتحدث.", "وقال \ufffd إن \ufffd موسكو & أنقرة."]
+    assert [(f, r) for f, r in zip(pairs[0]["flags"], pairs[0]["reasons"]) if f == "markup"] == [
+        ("markup", "looks like HTML/XML markup, shown as text by the page")]
+    assert "invalid_bytes" not in pairs[1]["flags"] and "markup" not in pairs[1]["flags"]
+
+
 def test_text_that_is_not_arabic_is_flagged_with_its_script(tmp_path: Path, marian_config: Path) -> None:
     pairs = run(tmp_path, marian_config, "The talks failed.\nПереговоры провалились.\n".encode() + ARABIC.encode())
     assert [p["reasons"][p["flags"].index("not_arabic")] if "not_arabic" in p["flags"] else None
