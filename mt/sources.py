@@ -192,8 +192,8 @@ def open_source(path: str | Path, text_column: str | None = None, id_column: str
         return Source(text, "hf", **common)
     if not p.exists():
         raise InputError(f"input '{p}' does not exist")
-    kind = "jsonl" if p.is_file() and p.suffix in (".jsonl", ".ndjson") else \
-        "parquet" if p.is_file() and p.suffix == ".parquet" else "txt"
+    kind = "jsonl" if p.is_file() and p.suffix.lower() in (".jsonl", ".ndjson") else \
+        "parquet" if p.is_file() and p.suffix.lower() == ".parquet" else "txt"  # in any case, as .txt is
     if split is not None:
         raise InputError(f"--split names a split of a Hugging Face dataset; the input '{p}' ({kind}) has no "
                          "splits: leave --split out")

@@ -92,6 +92,24 @@ def test_the_dataset_loads_when_a_chunk_or_the_whole_run_keeps_no_pair(tmp_path:
     assert (empty.num_rows, empty.features) == (0, dataset_features())
 
 
+@pytest.mark.parametrize("name", ["corpus.JSONL", "corpus.NDJSON", "corpus.Parquet"])
+def test_corpus_suffixes_are_matched_in_any_case(tmp_path: Path, marian_config: Path, name: str) -> None:
+    # attack 13: upper.JSONL was translated as one .txt document of raw JSON
+    rows = [{"id": "a", "text": f"{SENTENCES[0]} {SENTENCES[1]}"}, {"id": "b", "text": SENTENCES[2]}]
+    path = tmp_path / name
+    if name.endswith("Parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    else:
+        write_jsonl(path, rows)
+    assert main(["translate", "--config", str(marian_config), "--input", str(path)]) == 0
+    [run_dir] = (tmp_path / "outputs").iterdir()
+    assert [(p["id"], p["ar"]) for p in read_jsonl(run_dir / "pairs.jsonl")] == [
+        ("a:0", SENTENCES[0]), ("a:1", SENTENCES[1]), ("b:0", SENTENCES[2])]
+
+
 def test_parquet_and_hf_dataset_inputs(tmp_path: Path, marian_config: Path) -> None:
     import datasets
     import pyarrow as pa
