@@ -331,7 +331,7 @@ def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, 
         remove_made(run_dir)
         raise InputError(f"input '{source.path}' holds no text to translate (it is empty or whitespace only)")
     if stats.empty_documents:
-        log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
+        log.warning("%s", stats.empty_warning())
     info = assembler.model or {}
     model = WorkerModel(config.model, info.get("revision"), info.get("family"), info.get("device"),
                         info.get("max_input_tokens"), info.get("max_new_tokens"))
@@ -455,6 +455,7 @@ class _Assembler:
         part.inputs = [{"doc_id": d.doc_id, "path": d.where, "chars": d.chars, "sha256": d.sha256}
                        for d in self.chunk]
         part.empty_documents = sum(d.segments == 0 for d in self.chunk)
+        part.empty_ids = [d.doc_id for d in self.chunk if d.segments == 0][:3]
         data = part.to_dict()
         self.writer.write(self.k, kept, rejected, data)
         data.pop("inputs")

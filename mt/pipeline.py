@@ -107,7 +107,7 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
             remove_made(run_dir)
             raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
         if stats.empty_documents:
-            log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
+            log.warning("%s", stats.empty_warning())
         writer.finish(build_manifest(config, translator, stats, run_dir))
         log.info("wrote %d pairs to %s", stats.pairs, run_dir)
     return run_dir

@@ -318,6 +318,28 @@ def test_a_folder_says_what_it_holds_instead(tmp_path: Path, marian_config: Path
     assert err in (f"input folder '{folder}' {message}", f"input folder '{folder}': {message}")
 
 
+@pytest.mark.parametrize(("empty", "message"), [
+    (["blank", "empty"], "2 input document(s) hold no text and give no pairs: 'blank', 'empty'"),
+    (["e1", "e2", "e3", "e4", "e5"], "5 input document(s) hold no text and give no pairs: 'e1', 'e2', 'e3' and 2 more"),
+])
+def test_documents_without_text_are_named_in_the_warning(tmp_path: Path, marian_config: Path,
+                                                         caplog: pytest.LogCaptureFixture,
+                                                         monkeypatch: pytest.MonkeyPatch, empty: list[str],
+                                                         message: str) -> None:
+    # attack 15: the warning said "1 input document(s) hold no text" without naming it
+    import mt.pipeline
+
+    monkeypatch.setattr(mt.pipeline, "CHUNK_DOCS", 2)  # the names are gathered across chunks
+    folder = folder_with(tmp_path, {"a.txt": ARABIC, **{f"{name}.txt": " \n" if name == "blank" else ""
+                                                         for name in empty}})
+    with caplog.at_level(logging.WARNING, logger="mt.pipeline"):
+        assert main(["translate", "--config", str(marian_config), "--input", str(folder)]) == 0
+    assert [r.getMessage() for r in caplog.records if r.name == "mt.pipeline"] == [message]
+    [run_dir] = (tmp_path / "outputs").iterdir()
+    assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["counts"]["empty_documents"] == len(
+        empty)
+
+
 def test_upper_case_names_are_read_with_their_upper_case_reference(tmp_path: Path, marian_config: Path,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     folder = folder_with(tmp_path, {"A.TXT": ARABIC, "A.EN.TXT": "The spokesman denied the reports.\nHe said Moscow "
