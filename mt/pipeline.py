@@ -269,15 +269,16 @@ def translate_lines(translator: Translator, lines: list[str], max_batch_tokens: 
 
 
 def filter_pairs(pairs: list[Pair], min_quality: float | None) -> tuple[list[Pair], list[Pair]]:
-    """Pairs kept and rejected by `min_quality` (a pair without a quality counts as 0); None keeps all."""
+    """Pairs kept and rejected by `min_quality` (a pair without a quality is rejected by any); None keeps all."""
     if min_quality is None:
         return pairs, []
     kept, rejected = [], []
     for pair in pairs:
-        if (pair.quality or 0.0) >= min_quality:
+        if pair.quality is not None and pair.quality >= min_quality:
             kept.append(pair)
         else:
-            pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}")
+            pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}"
+                      if pair.quality is not None else f"no quality to compare with min_quality {min_quality}")
             rejected.append(pair)
     return kept, rejected
 
