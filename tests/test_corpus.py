@@ -149,6 +149,30 @@ def test_bad_corpus_input_is_one_line(tmp_path: Path, marian_config: Path, capsy
     assert len(err.strip().splitlines()) == 1 and message in err
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"id": {"k": 1}, "text": "نعم"}\n', "line 1 has an object as its id ('id': {\"k\": 1}); an id is a string or an "
+                                          "integer"),
+    ('{"id": [1, 2], "text": "نعم"}\n', "line 1 has a list as its id ('id': [1, 2]); an id is a string or an integer"),
+    ('{"id": true, "text": "نعم"}\n', "line 1 has a boolean as its id ('id': true); an id is a string or an integer"),
+    ('{"id": 1.5, "text": "نعم"}\n', "line 1 has a floating-point number as its id ('id': 1.5); an id is a string or "
+                                     "an integer"),
+    ('{"id": "", "text": "نعم"}\n', "line 1 has an empty id ('id': ''); give it an id, or leave the field out to "
+                                    "number the row"),
+    ('{"id": "1", "text": "نعم"}\n{"text": "لا"}\n', "line 2 has no id and takes its row number '1' (counted from 0), "
+     "which line 1 has as its id; ids must be unique: give every row an id, or none"),
+    ('{"text": "نعم"}\n{"id": 0, "text": "لا"}\n', "line 2 has the id '0', which line 1 takes as its row number "
+     "(counted from 0: it has no id); ids must be unique: give every row an id, or none"),
+], ids=["object", "list", "boolean", "float", "empty", "numbered-after-given", "given-after-numbered"])
+def test_an_id_is_a_string_or_an_integer_and_a_clash_with_a_row_number_says_so(
+        tmp_path: Path, marian_config: Path, capsys: pytest.CaptureFixture[str], content: str, message: str) -> None:
+    # attack 15: objects, lists and booleans became Python reprs ("{'k': 1}:0", "True:0"), an empty id gave ":0",
+    # and a row without an id clashing with another's id read "line 2 has the id '1' of line 1"
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(content, encoding="utf-8")
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus)]) == 2
+    assert capsys.readouterr().err == f"mt: error: input '{corpus}' {message}\n"
+
+
 def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, small_chunks: int,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from mt.backends import load_translator, resolve_backend
