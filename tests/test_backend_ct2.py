@@ -145,6 +145,22 @@ def test_a_compute_type_the_device_cannot_run_is_one_line(tmp_path: Path, tiny_m
     assert not ct2_cache.exists()  # refused before converting
 
 
+def test_a_model_cache_that_cannot_be_written_says_to_set_mt_cache(tmp_path: Path, tiny_marian: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: "Permission denied: '/.../ct2'" did not say what to set
+    from mt.cli import main
+
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    monkeypatch.setenv("MT_CACHE", str(tmp_path / "taken"))
+    _, ct2 = configs(tmp_path, tiny_marian)
+    (tmp_path / "a.txt").write_text(SENTENCES[0], encoding="utf-8")
+    assert main(["translate", "--config", str(ct2), "--input", str(tmp_path / "a.txt")]) == 2
+    assert capsys.readouterr().err == (
+        f"mt: error: the model cache '{tmp_path / 'taken' / 'ct2'}' cannot be written (Not a directory), and the ct2 "
+        "backend converts the model into it: set MT_CACHE to a writable folder\n")
+
+
 @pytest.mark.slow
 def test_a_converted_model_runs_without_torch_or_transformers(tmp_path: Path, tiny_marian: Path,
                                                               ct2_cache: Path) -> None:

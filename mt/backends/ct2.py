@@ -87,8 +87,12 @@ def convert(source: Path, target: Path, compute_type: str) -> Path:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise MtError(f"the model cache '{target.parent}' cannot be written ({exc.strerror or exc}), and the ct2 "
+                      "backend converts the model into it: set MT_CACHE to a writable folder") from None
     try:
         log.info("converting %s to CTranslate2 (%s) in %s", source, _quantization(compute_type), target)
         converter = ctranslate2.converters.TransformersConverter(str(source))
