@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import platform
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -157,6 +157,8 @@ class RunStats:
 def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Path) -> dict[str, Any]:
     versions = package_versions()
     revision = getattr(translator, "revision", None)
+    used: dict[str, Any] = {key: value for key in ("max_new_tokens", "max_input_tokens")  # the model may clamp them
+                            if isinstance(value := getattr(translator, key, None), int)}
     translate_s = stats.timings.get("translate_s", 0.0)
     reference = None
     if stats.reference is not None:
@@ -179,7 +181,7 @@ def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Pa
             "size_mb": model_size_mb(translator),
         },
         "packages": versions,
-        "signature": signature(config, revision, versions),
+        "signature": signature(replace(config, **used), revision, versions),  # the limits it ran with
         "inputs": stats.inputs,
         "counts": {
             "documents": len(stats.inputs),
