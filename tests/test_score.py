@@ -127,6 +127,7 @@ def test_score_files_with_both_directions(tmp_path: Path, marian_config: Path, n
     for row in rows:
         s = row["scores"]
         assert s["xent_fwd"] > 0 and s["xent_bwd"] > 0 and row["score"] == pytest.approx(-s["xent_fwd"], abs=1e-4)
+        assert row["score"] == s["logprob"]  # equal, as the README says (attack 15: -5.470331 against -5.4703)
         assert s["dual_xent"] == pytest.approx(abs(s["xent_fwd"] - s["xent_bwd"]) + (s["xent_fwd"] + s["xent_bwd"]) / 2,
                                                abs=1e-3)
         assert row["quality"] <= math.exp(-s["dual_xent"]) + 1e-4  # the adequacy bounds the quality
