@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from mt import __version__
 from mt.errors import MtError, disk_full
@@ -31,17 +32,24 @@ EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 DEFAULT_CONFIG = "configs/default.yaml"
 
 
+class _Parser(argparse.ArgumentParser):
+    """A command-line mistake is one line, `mt: error: ...`, with where to read more, and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"mt: error: {message} ({self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mt", description="Arabic→English translation and alignment.")
+    parser = _Parser(prog="mt", description="Arabic→English translation and alignment.")
     parser.add_argument("--version", action="version", version=f"mt {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     # -v also after the command (`mt translate -v`); unset there unless given, so `mt -v translate` keeps its count
-    verbose = argparse.ArgumentParser(add_help=False)
+    verbose = _Parser(add_help=False)
     verbose.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                          help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # how input files are decoded: the same two options for every command that reads text files
-    reading = argparse.ArgumentParser(add_help=False)
+    reading = _Parser(add_help=False)
     reading.add_argument("--encoding", help="the input files' encoding, e.g. cp1256 (default: utf-8; for translate "
                          "and compare the config's); a UTF-16 or UTF-32 file with a byte-order mark is read as such")
     reading.add_argument("--errors", choices=("strict", "replace"),

@@ -88,6 +88,20 @@ def test_user_mistakes_get_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Ca
         assert fragment in err
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["translate"], "the following arguments are required: --input (mt translate --help)"),
+    ([], "the following arguments are required: COMMAND (mt --help)"),
+    (["segment", "--format", "xml"], "argument --format: invalid choice: 'xml' (choose from 'text', 'jsonl') "
+                                     "(mt segment --help)"),
+    (["translate", "--input", "a.txt", "--num-workers", "two"], "argument --num-workers: invalid int value: 'two' "
+                                                                "(mt translate --help)"),
+])
+def test_a_command_line_mistake_is_one_line_saying_where_help_is(args: list[str], message: str) -> None:
+    # attack 15: argparse printed a usage block of several lines, then "mt translate: error: ..."
+    proc = run_mt(*args)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"mt: error: {message}\n")
+
+
 def test_segment_command_text_and_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["segment", "--no-repair-glued", str(SEED_ARTICLE)]) == 0
     lines = capsys.readouterr().out.splitlines()
