@@ -38,7 +38,11 @@ def read_reference(reference: str | Path, encoding: str = "utf-8", errors: str =
 
 def check_reference(reference: str | Path, source: Source) -> None:
     """A `--reference` goes with a single input document and holds text: checked before any model loads."""
-    if source.kind != "txt" or len(source.txt_files()) != 1:
+    if source.kind != "txt":
+        raise InputError(f"--reference needs a single input document; the {source.kind} corpus '{source.path}' "
+                         "holds many, and its rows take no reference: leave --reference out (references go with "
+                         ".txt articles, as NAME.en.txt beside NAME.txt)")
+    if len(source.txt_files()) != 1:
         raise InputError(f"--reference needs a single input document; for the folder '{source.path}' put "
                          "each reference beside its article as name.en.txt")
     read_reference(reference, source.encoding, source.errors)

@@ -368,6 +368,20 @@ def test_an_empty_reference_is_refused_before_anything_runs(tmp_path: Path, mari
     assert not (tmp_path / "outputs").exists()
 
 
+def test_a_reference_with_a_corpus_input_is_refused_in_its_terms(tmp_path: Path, marian_config: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: a JSONL input was told to put name.en.txt beside each article of "the folder"
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "text": ARABIC}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "a.en.txt").write_text("The spokesman denied the reports.\n", encoding="utf-8")
+    err = one_error(capsys, ["translate", "--config", str(marian_config), "--input", str(corpus), "--reference",
+                             str(tmp_path / "a.en.txt")])
+    assert err == (f"--reference needs a single input document; the jsonl corpus '{corpus}' holds many, and its rows "
+                   "take no reference: leave --reference out (references go with .txt articles, as NAME.en.txt "
+                   "beside NAME.txt)")
+    assert not (tmp_path / "outputs").exists()
+
+
 def test_the_ray_engine_checks_the_reference_as_the_local_one(tmp_path: Path) -> None:
     pytest.importorskip("ray")
     from mt.config import config_from_dict
