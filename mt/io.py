@@ -53,6 +53,9 @@ def check_id(doc_id: str, where: str,
     for k, char in enumerate(doc_id):
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff":
             shown = repr(doc_id if len(doc_id) <= 60 else doc_id[:57] + "...")
+            if "\udc80" <= char <= "\udcff":  # a byte of a file name that is not UTF-8 (Python's surrogateescape)
+                raise InputError(f"{where}: the id {shown} is not valid UTF-8 (the byte 0x{ord(char) - 0xDC00:02X} at "
+                                 f"character {k}); {fix}")
             raise InputError(f"{where}: the id {shown} holds the control character U+{ord(char):04X} at character "
                              f"{k}; {fix}")
     return doc_id

@@ -218,6 +218,21 @@ def test_a_file_name_no_output_can_carry_is_refused_in_one_line(tmp_path: Path, 
                   f"1; {fix}"
 
 
+def test_a_file_name_that_is_not_utf8_is_said_to_be_so(tmp_path: Path, marian_config: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: a Latin-1 name (caf\xe9.txt) was "the control character U+DCE9"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text(SENTENCES[0], encoding="utf-8")
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as fh:
+        fh.write(SENTENCES[1].encode("utf-8"))
+    path = folder / os.fsdecode(b"caf\xe9.txt")
+    err = one_error(capsys, ["translate", "--config", str(marian_config), "--input", str(folder)])
+    assert err == (f"input {str(path)!r}: the id 'caf\\udce9' is not valid UTF-8 (the byte 0xE9 at character 3); "
+                   "rename the file: its name gives the document's id, and ids must be printable (tab, line breaks "
+                   "and NUL would break the TSV and TMX)")
+
+
 # --- folders say what they hold ------------------------------------------------------------------------------
 
 def test_skipped_entries_are_named_once_per_run(tmp_path: Path, marian_config: Path,
