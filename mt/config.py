@@ -123,7 +123,7 @@ def _check_types(path: Path | str, prefix: str, data: dict[str, Any], known: dic
     for key in data:
         if key not in known:
             valid = ", ".join(sorted(known))
-            extra = "extends, " if not prefix else ""
+            extra = "extends, " if not prefix and _is(Path(path), Path.is_file) else ""  # a file's key only
             close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
             hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
             raise ConfigError(f"{path}: unknown key {shown(prefix + str(key))}{hint}; valid keys: {extra}{valid}")

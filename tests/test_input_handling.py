@@ -528,8 +528,9 @@ def test_the_api_refuses_what_file_input_refuses(marian_config: Path) -> None:
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"beam_sise": 1}, "overrides: unknown key 'beam_sise' (did you mean 'beam_size'?); valid keys: extends, "
-                       "backend, beam_size,"),
+    # attack 15: `extends` was listed among the valid keys, though only a config file may have it
+    ({"beam_sise": 1}, "overrides: unknown key 'beam_sise' (did you mean 'beam_size'?); valid keys: backend, "
+                       "beam_size,"),
     ({"quality.min_qualty": 0.3}, "overrides: unknown key 'quality.min_qualty' (did you mean 'quality.min_quality'?);"
                                   " valid keys: chars_ratio,"),
     ({"beam_size": 0}, "overrides: key 'beam_size' must be a positive integer, got 0"),
