@@ -352,9 +352,13 @@ def _resolve_model_path(model: str, base_dir: Path | None, source: str) -> str:
     an absolute path (without `base_dir`, it stays as written); anything else that looks like a path must
     exist; the rest must be hub ids."""
     expanded = Path(model).expanduser()
-    for candidate in (expanded, *((base_dir / expanded,) if base_dir is not None else ())):
+    candidates = (expanded, *((base_dir / expanded,) if base_dir is not None else ()))
+    for candidate in candidates:
         if _is(candidate, Path.is_dir):
             return str(candidate.resolve()) if base_dir is not None else model
+    if any(_is(candidate, Path.exists) for candidate in candidates):
+        raise ConfigError(f"{source}: key 'model' names {shown(model)}, which is a file, not a model folder; name the "
+                          "folder that holds config.json, the weights and the tokenizer's files (or a hub id)")
     if _looks_like_path(model):
         raise ConfigError(f"{source}: key 'model' names a local folder {shown(model)} that does not exist")
     if not is_hub_id(model):

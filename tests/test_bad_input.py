@@ -73,6 +73,12 @@ def bert_folder(backend: str) -> Callable[[Path], list[str]]:
     return make
 
 
+def model_file(tmp: Path) -> list[str]:
+    """A config whose model names a file (the weights alone), not a model folder."""
+    (tmp / "model.safetensors").write_bytes(b"weights")
+    return config_with(model="./model.safetensors")(tmp)
+
+
 def output_dir_is_a_file(tmp: Path) -> list[str]:
     (tmp / "taken").write_text("a file, not a folder")
     return ["--input", str(SEED_ARTICLE), "--output-dir", str(tmp / "taken")]
@@ -101,6 +107,10 @@ ERRORS = [
     ("negative-size", config_with(beam_size=-2), "key 'beam_size' must be a positive integer, got -2"),
     ("model-path-missing", config_with(model="./models/nothing"),
      "key 'model' names a local folder './models/nothing' that does not exist"),
+    # attack 15: a file was "a local folder ... that does not exist"
+    ("model-is-a-file", model_file,
+     "mt: error: {tmp}/bad.yaml: key 'model' names './model.safetensors', which is a file, not a model folder; name "
+     "the folder that holds config.json, the weights and the tokenizer's files (or a hub id)\n"),
     ("model-id-with-space", config_with(model="org/name with space"),
      "bad.yaml: key 'model' is 'org/name with space', which is neither a local folder nor a Hugging Face hub id; "
      "write a hub id as org/name in letters, digits, '-', '_' and '.' (e.g. Helsinki-NLP/opus-mt-ar-en), or the "
