@@ -105,7 +105,8 @@ def ensure_run(config_path: str, config: Config, input_path: str | Path | Source
 
 
 def read_pairs(run_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    with open(run_dir / "pairs.jsonl", encoding="utf-8", newline="\n") as fh:  # a record ends at "\n" only: a
+        return [json.loads(line) for line in fh]  # U+2028 or U+0085 that json.dumps left raw is text in one
 
 
 def reference_groups(reference: Path, baseline: list[dict[str, Any]], encoding: str = "utf-8",

@@ -208,7 +208,7 @@ def pairs_from_run(run_dir: Path) -> tuple[list[Pair], list[str]]:
                          "pairs.jsonl); give a file of Arabic sentences, one per line, with --target")
     pairs, skipped = [], 0
     text = path.read_text(encoding="utf-8")
-    for line in text.splitlines():
+    for line in filter(None, text.split("\n")):  # a record ends at "\n" only: a raw U+2028 in one is text
         row = json.loads(line)
         if not row.get("ref"):
             skipped += 1

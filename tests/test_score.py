@@ -150,6 +150,24 @@ def test_score_a_run_folders_reference_pairs(tmp_path: Path, marian_config: Path
     assert rows and all(r["scores"]["xent_fwd"] is not None for r in rows)
 
 
+def test_a_run_whose_text_holds_a_unicode_line_separator_is_read_record_by_record(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: pairs.jsonl was split with str.splitlines(), which breaks a record at the U+2028 or U+0085 that
+    # json.dumps(ensure_ascii=False) leaves raw
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    refs = ["The spokesman denied\u2028the reports.", "He said\x85Moscow would not intervene."]
+    rows = [{"id": f"a:{k}", "doc_id": "a", "index": k, "ar": ar, "en": "x", "start": 0, "end": len(ar), "ref": ref,
+             "ref_ids": [k]} for k, (ar, ref) in enumerate(zip(AR[:2], refs))]
+    (run_dir / "pairs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                         encoding="utf-8")
+    assert main(["score", "--source", str(run_dir), "--output", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    with open(tmp_path / "s" / "pairs.jsonl", encoding="utf-8", newline="\n") as fh:
+        assert [(r["id"], r["ar"], r["en"]) for r in map(json.loads, fh)] == [("a:0", AR[0], refs[0]),
+                                                                             ("a:1", AR[1], refs[1])]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
