@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from mt import __version__
 from mt.errors import MtError, disk_full
@@ -31,17 +32,24 @@ EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 DEFAULT_CONFIG = "configs/default.yaml"
 
 
+class _Parser(argparse.ArgumentParser):
+    """A command-line mistake is one line, `mt: error: ...`, with where to read more, and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"mt: error: {message} ({self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mt", description="Arabic→English translation and alignment.")
+    parser = _Parser(prog="mt", description="Arabic→English translation and alignment.")
     parser.add_argument("--version", action="version", version=f"mt {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     # -v also after the command (`mt translate -v`); unset there unless given, so `mt -v translate` keeps its count
-    verbose = argparse.ArgumentParser(add_help=False)
+    verbose = _Parser(add_help=False)
     verbose.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                          help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # how input files are decoded: the same two options for every command that reads text files
-    reading = argparse.ArgumentParser(add_help=False)
+    reading = _Parser(add_help=False)
     reading.add_argument("--encoding", help="the input files' encoding, e.g. cp1256 (default: utf-8; for translate "
                          "and compare the config's); a UTF-16 or UTF-32 file with a byte-order mark is read as such")
     reading.add_argument("--errors", choices=("strict", "replace"),
@@ -232,16 +240,22 @@ def cmd_align(args: argparse.Namespace) -> int:
 
 
 def _write_output(path: Path, text: str, inputs: dict[str, str | None]) -> None:
-    """`mt align --output`: a file, never a folder, never one of the inputs."""
+    """`mt align --output`: a file, never a folder, never one of the inputs. A symbolic link is written through
+    (its target replaced), a device or a FIFO written to as the shell's `>` does, never replaced by a file."""
     from mt.writers import atomic_write
 
     if path.is_dir():
         raise MtError(f"--output '{path}' is a folder; give the name of a file to write (e.g. {path / 'beads.txt'})")
+    target = Path(os.path.realpath(path))  # where the write lands: through symbolic links and `..`
     for flag, name in inputs.items():
-        if name and path.exists() and os.path.samefile(path, name):
+        if name and target.exists() and os.path.samefile(target, name):
             raise MtError(f"--output '{path}' is the {flag} file, which would be overwritten; pick another file")
     try:
-        atomic_write(path, text)
+        if target.exists() and not target.is_file():  # a device, a FIFO: opened and written, never replaced
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(text)
+        else:
+            atomic_write(target, text)
     except (FileExistsError, NotADirectoryError):
         from mt.rundir import not_a_folder
 
@@ -311,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else None
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if sys.stdout is None:  # started with standard output closed (`mt ... >&-`): nowhere to write the results
+        return _error("standard output is closed; mt writes its results there: redirect it to a file or /dev/null "
+                      "instead")
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe or a full disk shows here, not after main has returned

@@ -105,14 +105,16 @@ def ensure_run(config_path: str, config: Config, input_path: str | Path | Source
 
 
 def read_pairs(run_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (run_dir / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    with open(run_dir / "pairs.jsonl", encoding="utf-8", newline="\n") as fh:  # a record ends at "\n" only: a
+        return [json.loads(line) for line in fh]  # U+2028 or U+0085 that json.dumps left raw is text in one
 
 
-def reference_groups(reference: Path, baseline: list[dict[str, Any]]) -> list[tuple[list[int], str]]:
+def reference_groups(reference: Path, baseline: list[dict[str, Any]], encoding: str = "utf-8",
+                     errors: str = "strict") -> list[tuple[list[int], str]]:
     """(indices of segments, reference text) groups: one per line when the reference has one line per segment,
     else the beads `mt.align` finds between the segments (through the first system's translations) and the
-    reference's sentences."""
-    text = read_text(reference)
+    reference's sentences. The reference is read as the input is (`encoding`, `errors`)."""
+    text = read_text(reference, encoding, errors)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) == len(baseline):
         return [([k], line) for k, line in enumerate(lines)]
@@ -191,7 +193,7 @@ def compare(config_paths: list[str], input_path: str | Path, reference: str | Pa
     if len(set(names)) != len(names):
         raise ConfigError(f"two configs have the same name ({', '.join(names)}); each system needs its own")
     if reference is not None:
-        read_reference(reference)  # a missing or empty one is an error before any system runs
+        read_reference(reference, configs[0].encoding, configs[0].encoding_errors)  # missing or empty: an error now
     source = open_source(input_path)  # listed once: a skipped entry is named once, not once per system
     title = name or file_name or "-".join(names)[:80]
     identity = compare_identity(configs, input_path, reference)
@@ -237,7 +239,7 @@ def write_comparison(out: Path, title: str, paths: list[str], configs: list[Conf
     scores: dict[str, dict[str, Any]] = {}
     groups: list[tuple[list[int], str]] = []
     if reference is not None:
-        groups = reference_groups(Path(reference), pairs[0])
+        groups = reference_groups(Path(reference), pairs[0], configs[0].encoding, configs[0].encoding_errors)
         refs = [text for _, text in groups]
         hyps = [[" ".join(system[k]["en"] for k in idx if system[k]["en"]) for idx, _ in groups] for system in pairs]
         scores, table["signatures"] = score_systems(names, hyps, refs)

@@ -123,7 +123,7 @@ def _check_types(path: Path | str, prefix: str, data: dict[str, Any], known: dic
     for key in data:
         if key not in known:
             valid = ", ".join(sorted(known))
-            extra = "extends, " if not prefix else ""
+            extra = "extends, " if not prefix and _is(Path(path), Path.is_file) else ""  # a file's key only
             close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
             hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
             raise ConfigError(f"{path}: unknown key {shown(prefix + str(key))}{hint}; valid keys: {extra}{valid}")
@@ -221,6 +221,11 @@ def _check(path: Path | str, data: dict[str, Any]) -> None:
     for key in ("chars_ratio", "chars_sd", "words_ratio", "words_sd", "max_length_z", "lexical_full"):
         if key in quality and quality[key] <= 0:
             raise ConfigError(f"{path}: key 'quality.{key}' must be a positive number, got {shown(quality[key])}")
+    for key in ("chars_sd", "words_sd"):  # a z-score divides by them: a tiny one overflows, or is infinite in JSON
+        if key in quality and 0 < quality[key] < 0.001:
+            raise ConfigError(f"{path}: key 'quality.{key}' must be at least 0.001 (fitted: "
+                              f"{_QUALITY_FIELDS[key].default}); a smaller spread can only be a mistake, got "
+                              f"{shown(quality[key])}")
     for key in ("chars_scale", "words_scale", "length_free_z", "lexicon_min_pairs", "min_lexical"):
         if key in quality and quality[key] < 0:
             raise ConfigError(f"{path}: key 'quality.{key}' must be zero or more, got {shown(quality[key])}")
@@ -347,9 +352,13 @@ def _resolve_model_path(model: str, base_dir: Path | None, source: str) -> str:
     an absolute path (without `base_dir`, it stays as written); anything else that looks like a path must
     exist; the rest must be hub ids."""
     expanded = Path(model).expanduser()
-    for candidate in (expanded, *((base_dir / expanded,) if base_dir is not None else ())):
+    candidates = (expanded, *((base_dir / expanded,) if base_dir is not None else ()))
+    for candidate in candidates:
         if _is(candidate, Path.is_dir):
             return str(candidate.resolve()) if base_dir is not None else model
+    if any(_is(candidate, Path.exists) for candidate in candidates):
+        raise ConfigError(f"{source}: key 'model' names {shown(model)}, which is a file, not a model folder; name the "
+                          "folder that holds config.json, the weights and the tokenizer's files (or a hub id)")
     if _looks_like_path(model):
         raise ConfigError(f"{source}: key 'model' names a local folder {shown(model)} that does not exist")
     if not is_hub_id(model):

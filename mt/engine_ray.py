@@ -331,7 +331,7 @@ def _run(ray: Any, config: Config, source: Source, run_dir: Path, clock: float, 
         remove_made(run_dir)
         raise InputError(f"input '{source.path}' holds no text to translate (it is empty or whitespace only)")
     if stats.empty_documents:
-        log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
+        log.warning("%s", stats.empty_warning())
     info = assembler.model or {}
     model = WorkerModel(config.model, info.get("revision"), info.get("family"), info.get("device"),
                         info.get("max_input_tokens"), info.get("max_new_tokens"))
@@ -442,7 +442,8 @@ class _Assembler:
         pairs = [pair_from_dict({k: v for k, v in r.items() if not k.startswith("_")}) for r in self.records]
         part = RunStats()
         if self.source.kind == "txt":
-            references = find_references([Document(d.doc_id, "", d.where) for d in self.chunk], self.reference)
+            references = find_references([Document(d.doc_id, "", d.where) for d in self.chunk], self.reference,
+                                         self.source.encoding, self.source.errors)
             if references:
                 part.add_reference(attach_references(pairs, references))
         kept, rejected = filter_pairs(pairs, self.config.quality.min_quality)
@@ -454,6 +455,7 @@ class _Assembler:
         part.inputs = [{"doc_id": d.doc_id, "path": d.where, "chars": d.chars, "sha256": d.sha256}
                        for d in self.chunk]
         part.empty_documents = sum(d.segments == 0 for d in self.chunk)
+        part.empty_ids = [d.doc_id for d in self.chunk if d.segments == 0][:3]
         data = part.to_dict()
         self.writer.write(self.k, kept, rejected, data)
         data.pop("inputs")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import errno
-import html
 import logging
 import os
 import re
@@ -54,6 +53,9 @@ def check_id(doc_id: str, where: str,
     for k, char in enumerate(doc_id):
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff":
             shown = repr(doc_id if len(doc_id) <= 60 else doc_id[:57] + "...")
+            if "\udc80" <= char <= "\udcff":  # a byte of a file name that is not UTF-8 (Python's surrogateescape)
+                raise InputError(f"{where}: the id {shown} is not valid UTF-8 (the byte 0x{ord(char) - 0xDC00:02X} at "
+                                 f"character {k}); {fix}")
             raise InputError(f"{where}: the id {shown} holds the control character U+{ord(char):04X} at character "
                              f"{k}; {fix}")
     return doc_id
@@ -93,7 +95,15 @@ def input_files(path: str | Path) -> list[Path]:
             raise InputError(f"input '{path}' is neither a file nor a folder")
         check_id(doc_id_for(path, path), f"input {str(path)!r}", FILE_ID_FIX)
         return [path]
-    readable = [p for p in sorted(path.rglob("*")) if p.name.lower().endswith(TEXT_SUFFIX) and _readable_file(p)]
+    def unreadable(exc: OSError) -> None:  # a subfolder that cannot be listed: its files would be lost unseen
+        if exc.filename == str(path):
+            raise InputError(f"input folder '{path}' cannot be read ({exc.strerror or exc}); make it readable, or "
+                             "give another input")
+        raise InputError(f"input folder '{path}': its folder '{exc.filename}' cannot be read ({exc.strerror or exc}), "
+                         "so its files would be left out; make it readable, or move it out of the input folder")
+
+    entries = [Path(top, name) for top, folders, names in os.walk(path, onerror=unreadable) for name in folders + names]
+    readable = [p for p in sorted(entries) if p.name.lower().endswith(TEXT_SUFFIX) and _readable_file(p)]
     files = [p for p in readable if not is_reference(p.name)]
     if not files:
         raise InputError(_no_input_files(path, readable))
@@ -237,7 +247,7 @@ def strip_html(text: str) -> str:
     parser = _TextExtractor()
     parser.feed(text)
     parser.close()
-    out = html.unescape("".join(parser.parts))
+    out = "".join(parser.parts)  # the parser decoded the character references once (`&amp;lt;` is `&lt;`)
     out = re.sub(r"[ \t]+\n", "\n", out)
     return re.sub(r"\n{3,}", "\n\n", out).strip("\n")
 

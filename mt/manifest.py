@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import platform
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,7 @@ class RunStats:
     output_tokens: int = 0
     resumed_translations: int = 0
     empty_documents: int = 0
+    empty_ids: list[str] = field(default_factory=list)  # the first few of them, named in the warning
     timings: dict[str, float] = field(default_factory=dict)
     reference: dict[str, Any] | None = None
 
@@ -101,6 +102,7 @@ class RunStats:
         self.inputs += [{"doc_id": d.doc_id, "path": d.source, "chars": len(d.text), "sha256": text_sha256(d.text)}
                         for d in docs]
         self.empty_documents += sum(d.doc_id not in docs_with_segments for d in docs)
+        self.empty_ids = (self.empty_ids + [d.doc_id for d in docs if d.doc_id not in docs_with_segments])[:3]
         self.units += units
         self.pairs += len(kept)
         self.rejected += len(rejected)
@@ -135,8 +137,16 @@ class RunStats:
             elif key == "reference":
                 if value is not None:
                     self.add_reference(value)
+            elif key == "empty_ids":
+                self.empty_ids = (self.empty_ids + value)[:3]
             else:
                 setattr(self, key, getattr(self, key) + value)
+
+    def empty_warning(self) -> str:
+        """The warning about documents with no text: how many, and the ids of the first few."""
+        more = self.empty_documents - len(self.empty_ids)
+        ids = ", ".join(repr(i) for i in self.empty_ids) + (f" and {more} more" if more > 0 else "")
+        return f"{self.empty_documents} input document(s) hold no text and give no pairs: {ids}"
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -147,6 +157,8 @@ class RunStats:
 def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Path) -> dict[str, Any]:
     versions = package_versions()
     revision = getattr(translator, "revision", None)
+    used: dict[str, Any] = {key: value for key in ("max_new_tokens", "max_input_tokens")  # the model may clamp them
+                            if isinstance(value := getattr(translator, key, None), int)}
     translate_s = stats.timings.get("translate_s", 0.0)
     reference = None
     if stats.reference is not None:
@@ -169,7 +181,7 @@ def build_manifest(config: Config, translator: Any, stats: RunStats, run_dir: Pa
             "size_mb": model_size_mb(translator),
         },
         "packages": versions,
-        "signature": signature(config, revision, versions),
+        "signature": signature(replace(config, **used), revision, versions),  # the limits it ran with
         "inputs": stats.inputs,
         "counts": {
             "documents": len(stats.inputs),

@@ -93,6 +93,7 @@ def write_table(path: str, rows: list[dict[str, Any]]) -> None:
         if not table.schema.equals(schema, check_metadata=False):  # the reader keeps the explicit schema's order
             table = table.select(schema.names).cast(schema)
         table = table.replace_schema_metadata(schema.metadata)  # (cast would import pyarrow.compute, 0.1 s)
-    else:
-        table = schema.empty_table()
+    else:  # no row group at all: `datasets` refuses a row group of 0 rows ("BatchSize must be greater than 0")
+        pq.ParquetWriter(path, schema).close()
+        return
     pq.write_table(table, path)

@@ -107,7 +107,7 @@ def translate(config: Config, input_path: str | Path, *, config_path: str = "CON
             remove_made(run_dir)
             raise InputError(f"input '{input_path}' holds no text to translate (it is empty or whitespace only)")
         if stats.empty_documents:
-            log.warning("%d input document(s) hold no text and give no pairs", stats.empty_documents)
+            log.warning("%s", stats.empty_warning())
         writer.finish(build_manifest(config, translator, stats, run_dir))
         log.info("wrote %d pairs to %s", stats.pairs, run_dir)
     return run_dir
@@ -151,7 +151,7 @@ def run_chunk(docs: list[Document], config: Config, translator: Translator, chec
         assess_pair(pair, config)
     if config.quality.round_trip:
         add_round_trip(pairs, config.quality.round_trip, back_translator)
-    references = find_references(docs, reference) if sidecars else {}
+    references = find_references(docs, reference, config.encoding, config.encoding_errors) if sidecars else {}
     if references:
         stats.add_reference(attach_references(pairs, references))
     kept, rejected = filter_pairs(pairs, config.quality.min_quality)
@@ -168,8 +168,9 @@ def segment_document(doc: Document, config: Config) -> list[Unit]:
     for i, seg in enumerate(split_sentences(doc.text, repair_glued=config.repair_glued)):
         unit = Unit(doc.doc_id, i, seg)
         if MARKUP.search(seg.text):
-            unit.notes.append(("markup", "looks like HTML/XML markup; translated as text (--strip-html extracts the "
-                                         "visible text)"))
+            unit.notes.append(("markup", "looks like HTML/XML markup, shown as text by the page" if config.strip_html
+                               else "looks like HTML/XML markup; translated as text (--strip-html extracts the "
+                                    "visible text)"))
         script = dominant_script(seg.text)
         if script not in (None, "ARABIC"):
             unit.notes.append(("not_arabic", f"the text is mostly {script.title()} script, not Arabic"))
@@ -177,7 +178,7 @@ def segment_document(doc: Document, config: Config) -> list[Unit]:
         if folded:
             unit.notes.append(("presentation_forms", f"{folded} Arabic presentation-form character(s) (letter shapes "
                                                      "as copied from a PDF) were read as their base letters"))
-        if "\ufffd" in seg.text:
+        if "\ufffd" in seg.text and config.encoding_errors == "replace":  # else the text holds U+FFFD itself
             unit.notes.append(("invalid_bytes", f"holds U+FFFD where the input had bytes invalid in {config.encoding}"))
         units.append(unit)
     return units
@@ -268,15 +269,16 @@ def translate_lines(translator: Translator, lines: list[str], max_batch_tokens: 
 
 
 def filter_pairs(pairs: list[Pair], min_quality: float | None) -> tuple[list[Pair], list[Pair]]:
-    """Pairs kept and rejected by `min_quality` (a pair without a quality counts as 0); None keeps all."""
+    """Pairs kept and rejected by `min_quality` (a pair without a quality is rejected by any); None keeps all."""
     if min_quality is None:
         return pairs, []
     kept, rejected = [], []
     for pair in pairs:
-        if (pair.quality or 0.0) >= min_quality:
+        if pair.quality is not None and pair.quality >= min_quality:
             kept.append(pair)
         else:
-            pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}")
+            pair.flag("below_min_quality", f"quality {pair.quality} < min_quality {min_quality}"
+                      if pair.quality is not None else f"no quality to compare with min_quality {min_quality}")
             rejected.append(pair)
     return kept, rejected
 

@@ -224,7 +224,8 @@ def assess(ar: str, en: str, logprob: float | None, q: QualityConfig, *, adequac
 
 
 def round_scores(scores: dict[str, float | None]) -> dict[str, float | None]:
-    return {k: None if v is None else round(v, 4) for k, v in scores.items()}
+    """Each score to 4 decimals; `logprob` to the 6 of the pair's `score`, so that the two are equal."""
+    return {k: None if v is None else round(v, 6 if k == "logprob" else 4) for k, v in scores.items()}
 
 
 def reference_metrics() -> dict[str, Any]:

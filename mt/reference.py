@@ -23,12 +23,13 @@ def sidecar(source: Path) -> Path:
     return next((p for p in candidates if p.is_file()), candidates[0])
 
 
-def read_reference(reference: str | Path) -> str:
-    """The text of a `--reference` file; a missing or empty one is an error naming it."""
+def read_reference(reference: str | Path, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """The text of a `--reference` file, read as the input is (`encoding`, `errors`); a missing or empty one is
+    an error naming it."""
     path = Path(reference)
     if not path.is_file():
         raise InputError(f"reference '{path}' is not a file")
-    text = read_text(path)
+    text = read_text(path, encoding, errors)
     if not text.strip():
         raise InputError(f"reference '{path}' is empty: it has no English sentences to score against; give the "
                          "English version of the input, or leave --reference out")
@@ -37,22 +38,28 @@ def read_reference(reference: str | Path) -> str:
 
 def check_reference(reference: str | Path, source: Source) -> None:
     """A `--reference` goes with a single input document and holds text: checked before any model loads."""
-    if source.kind != "txt" or len(source.txt_files()) != 1:
+    if source.kind != "txt":
+        raise InputError(f"--reference needs a single input document; the {source.kind} corpus '{source.path}' "
+                         "holds many, and its rows take no reference: leave --reference out (references go with "
+                         ".txt articles, as NAME.en.txt beside NAME.txt)")
+    if len(source.txt_files()) != 1:
         raise InputError(f"--reference needs a single input document; for the folder '{source.path}' put "
                          "each reference beside its article as name.en.txt")
-    read_reference(reference)
+    read_reference(reference, source.encoding, source.errors)
 
 
-def find_references(docs: list[Document], reference: str | Path | None) -> dict[str, tuple[str, str]]:
+def find_references(docs: list[Document], reference: str | Path | None, encoding: str = "utf-8",
+                    errors: str = "strict") -> dict[str, tuple[str, str]]:
     """doc_id → (reference path, reference text): `reference` for a single input document (`check_reference`
-    made sure there is one), else the sidecar files beside the documents that have one."""
+    made sure there is one), else the sidecar files beside the documents that have one; read as the input is
+    (`encoding`, `errors`)."""
     if reference is not None:
-        return {docs[0].doc_id: (str(reference), read_reference(reference))}
+        return {docs[0].doc_id: (str(reference), read_reference(reference, encoding, errors))}
     found = {}
     for doc in docs:
         path = sidecar(Path(doc.source))
         if path.is_file():
-            found[doc.doc_id] = (str(path), read_text(path))
+            found[doc.doc_id] = (str(path), read_text(path, encoding, errors))
     return found
 
 

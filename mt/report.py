@@ -8,7 +8,7 @@ that comes from the input or a model goes through `html.escape`.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 STYLE = """
@@ -115,7 +115,7 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def histogram_svg(values: Sequence[float], title: str, bins: int = 10, lo: float = 0.0, hi: float = 1.0,
+def histogram_svg(values: Iterable[float], title: str, bins: int = 10, lo: float = 0.0, hi: float = 1.0,
                   width: int = 360, height: int = 150) -> str:
     """A bar chart of how `values` fall into `bins` equal bins over [lo, hi]."""
     counts = [0] * bins
@@ -189,20 +189,26 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _controls(total: int) -> str:
+def _controls(total: int, of: int | None = None) -> str:
+    """The filters and the count of rows shown; `of`: the run's pairs, when the page holds only the first `total`."""
+    held = f" (this page holds the first {total:,} of {of:,} pairs; all are in pairs.jsonl)" if (of or 0) > total \
+        else ""
     return (
         '<div class="controls">'
         '<label>Filter <input id="filter-text" type="search" placeholder="text or flag"></label>'
         '<label>Quality ≥ <input id="filter-quality" type="range" min="0" max="1" step="0.05" value="0">'
         ' <output id="filter-quality-value">0.00</output></label>'
         '<label><input id="filter-flagged" type="checkbox"> flagged only</label>'
-        f'<span><span id="shown">{total}</span> of {total} pairs shown; click a column to sort</span></div>'
+        f'<span><span id="shown">{total}</span> of {total} pairs shown{held}; click a column to sort</span></div>'
     )
 
 
-def run_report(pairs: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> str:
-    """The report of one run: summary, quality chart and one row per pair."""
-    qualities = [p["quality"] for p in pairs if p.get("quality") is not None]
+def run_report(pairs: Sequence[dict[str, Any]], manifest: dict[str, Any],
+               qualities: Iterable[float] | None = None) -> str:
+    """The report of one run: summary, quality chart and one row per pair of `pairs`; `qualities`: those of all
+    the run's pairs, when `pairs` are only the first of them (the summary and the chart are of all)."""
+    if qualities is None:
+        qualities = [p["quality"] for p in pairs if p.get("quality") is not None]
     counts = manifest.get("counts", {})
     reference = manifest.get("reference") or {}
     corpus = reference.get("corpus") or {}
@@ -240,7 +246,7 @@ def run_report(pairs: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> str
             + f'<td class="flags">{_flags_html(p.get("flags", []), p.get("reasons", []))}</td></tr>'
         )
     table = f'<table id="pairs">{head}<tbody>{"".join(rows)}</tbody></table>'
-    return _page(f"mt report: {manifest.get('run', '')}", summary + _controls(len(pairs)) + table)
+    return _page(f"mt report: {manifest.get('run', '')}", summary + _controls(len(pairs), counts.get("pairs")) + table)
 
 
 def _metric_cell(result: dict[str, Any]) -> str:

@@ -251,18 +251,25 @@ def _found_identity(run_dir: Path) -> dict[str, Any] | None:
         found = json.loads((run_dir / IDENTITY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return found if isinstance(found, dict) else None
+    # mt writes exactly {"config_hash": 8 hex digits, "input": {"kind": ..., "path": ..., ...}}: any other run.json
+    # is someone else's file, and the folder is not mt's to replace
+    mine = (isinstance(found, dict) and set(found) == {"config_hash", "input"}
+            and isinstance(found["config_hash"], str) and re.fullmatch(r"[0-9a-f]{8}", found["config_hash"])
+            and isinstance(found["input"], dict) and isinstance(found["input"].get("kind"), str)
+            and isinstance(found["input"].get("path"), str))
+    return found if mine else None
 
 
 def _check_replaceable(run_dir: Path, found: dict[str, Any] | None, identity: dict[str, Any],
                        overwrite: bool) -> None:
     """Refuse unless the folder is new or empty, or mt's own and (with `overwrite`) free of anything else."""
     if found is None:
-        theirs = [name for name in (p.name for p in run_dir.iterdir())
+        theirs = [name for name in sorted(p.name for p in run_dir.iterdir())
                   if name != LOCK_FILE and not _TEMPORARY.fullmatch(name)]
         if theirs:
             shown = ", ".join(f"'{name}'" for name in theirs[:3]) + (", ..." if len(theirs) > 3 else "")
-            raise MtError(f"folder '{run_dir}' holds files that mt did not make ({_cut(shown)}; no {IDENTITY_FILE}); "
+            whose = f"a {IDENTITY_FILE} mt did not write" if IDENTITY_FILE in theirs else f"no {IDENTITY_FILE}"
+            raise MtError(f"folder '{run_dir}' holds files that mt did not make ({_cut(shown)}; {whose}); "
                           "mt writes only into a new or empty folder or one it made, and --overwrite replaces "
                           "nothing else: pick an empty or new folder")
         return

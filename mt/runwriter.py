@@ -103,7 +103,8 @@ class RunWriter:
         manifest["pairs_sha256"] = file_sha256(run / "pairs.jsonl")
         write_card(run, manifest)
         shown = [p.to_dict() for p in islice(self.pairs(), REPORT_ROWS)]
-        atomic_write(run / "report.html", run_report(shown, manifest))
+        qualities = (p.quality for p in self.pairs() if p.quality is not None)  # the chart is of all pairs
+        atomic_write(run / "report.html", run_report(shown, manifest, qualities))
         if stream_inputs:
             self._write_manifest_streaming(run / "manifest.json", manifest)
         else:

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from mt import __version__
 from mt.batching import token_batches
-from mt.config import Config, QualityConfig, load_config
+from mt.config import Config, QualityConfig, config_from_dict, load_config
 from mt.errors import InputError
 from mt.io import FILE_ID_FIX, check_id, read_text
 from mt.lexicon import CorpusLexicon
@@ -208,7 +208,7 @@ def pairs_from_run(run_dir: Path) -> tuple[list[Pair], list[str]]:
                          "pairs.jsonl); give a file of Arabic sentences, one per line, with --target")
     pairs, skipped = [], 0
     text = path.read_text(encoding="utf-8")
-    for line in text.splitlines():
+    for line in filter(None, text.split("\n")):  # a record ends at "\n" only: a raw U+2028 in one is text
         row = json.loads(line)
         if not row.get("ref"):
             skipped += 1
@@ -261,6 +261,8 @@ def score(source: str, target: str | None = None, *, config: str | None = None, 
     follows the run-folder rules of `mt.rundir`: it belongs to one input and one set of settings (another's is
     refused unless `overwrite`), and it is locked while this runs."""
     clock = time.perf_counter()
+    if min_quality is not None:  # checked as `mt translate` checks it: a number in [0, 1]
+        config_from_dict({"name": "x", "model": "m", "quality": {"min_quality": min_quality}}, "--min-quality")
     src = Path(source)
     if src.is_dir():
         if target and (src / "pairs.jsonl").is_file():

@@ -4,6 +4,7 @@ one document at a time, so a corpus never has to fit in memory."""
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,13 +44,19 @@ class Source:
             yield from read_documents(self.path, self.encoding, self.errors, self.html, files=self.txt_files())
             return
         rows = {"jsonl": self._jsonl_rows, "parquet": self._parquet_rows, "hf": self._hf_rows}[self.kind]()
-        seen: dict[str, str] = {}
+        seen: dict[str, tuple[str, bool]] = {}  # id -> where, and whether it is that row's number (it has no id)
         for number, (where, row) in enumerate(rows):  # `where`: "line 3" (JSONL) or "row 3", from 1 as editors do
             doc = self._document(number, where, row)
+            numbered = row.get(self.id_column) is None
             if doc.doc_id in seen:
-                raise InputError(f"input '{self.path}' {where} has the id {doc.doc_id!r:.80} of {seen[doc.doc_id]}; "
-                                 "ids must be unique")
-            seen[doc.doc_id] = where
+                earlier, earlier_numbered = seen[doc.doc_id]
+                shown = f"{doc.doc_id!r:.80}"
+                what = (f"has no id and takes its row number {shown} (counted from 0), which {earlier} has as its id"
+                        if numbered else f"has the id {shown}, which {earlier} takes as its row number (counted "
+                        "from 0: it has no id)" if earlier_numbered else f"has the id {shown} of {earlier}")
+                raise InputError(f"input '{self.path}' {where} {what}; ids must be unique" + (
+                    ": give every row an id, or none" if numbered or earlier_numbered else ""))
+            seen[doc.doc_id] = (where, numbered)
             yield doc
 
     def _document(self, number: int, where: str, row: dict[str, Any]) -> Document:
@@ -135,9 +142,21 @@ class Source:
 
 
 def id_problem(row: dict[str, Any], source: Source) -> str | None:
-    """What is wrong with a row's id when the user named the id column (completes "input X line N..."): an
-    id column named on purpose must give every row its id; the default one may be absent (rows are numbered)."""
-    if not source.id_named or row.get(source.id_column) is not None:
+    """What is wrong with a row's id (completes "input X line N..."): a string or an integer, not empty; an id
+    column named on purpose must give every row its id, the default one may be absent (rows are numbered)."""
+    raw = row.get(source.id_column)
+    if raw is not None:
+        if isinstance(raw, bool) or not isinstance(raw, (str, numbers.Integral)):
+            kind = {dict: "an object", list: "a list", bool: "a boolean", float: "a floating-point number"}.get(
+                type(raw), f"a {type(raw).__name__}")
+            shown = json.dumps(raw, ensure_ascii=False, default=str)
+            return (f" has {kind} as its id ('{source.id_column}': {shown[:60]}); an id is a string or an "
+                    "integer")
+        if isinstance(raw, str) and not raw.strip():
+            return (f" has an empty id ('{source.id_column}': {raw!r}); give it an id, or leave the field out to "
+                    "number the row")
+        return None
+    if not source.id_named:
         return None
     if source.id_column not in row:
         return (f" has no '{source.id_column}' field, the id column named by --id-column (fields: "
@@ -183,13 +202,17 @@ def open_source(path: str | Path, text_column: str | None = None, id_column: str
                               "split": split or "train", "encoding": encoding, "errors": errors, "html": html,
                               "id_named": id_column is not None, "split_named": split is not None}
     p = Path(text)
-    if text.startswith(HF_PREFIX) or p.is_dir() and ((p / "state.json").exists()
-                                                     or (p / "dataset_dict.json").exists()):
+    try:
+        saved = p.is_dir() and ((p / "state.json").exists() or (p / "dataset_dict.json").exists())
+    except OSError as exc:  # a folder that cannot be searched
+        raise InputError(f"input folder '{p}' cannot be read ({exc.strerror or exc}); make it readable, or give "
+                         "another input") from None
+    if text.startswith(HF_PREFIX) or saved:
         return Source(text, "hf", **common)
     if not p.exists():
         raise InputError(f"input '{p}' does not exist")
-    kind = "jsonl" if p.is_file() and p.suffix in (".jsonl", ".ndjson") else \
-        "parquet" if p.is_file() and p.suffix == ".parquet" else "txt"
+    kind = "jsonl" if p.is_file() and p.suffix.lower() in (".jsonl", ".ndjson") else \
+        "parquet" if p.is_file() and p.suffix.lower() == ".parquet" else "txt"  # in any case, as .txt is
     if split is not None:
         raise InputError(f"--split names a split of a Hugging Face dataset; the input '{p}' ({kind}) has no "
                          "splits: leave --split out")

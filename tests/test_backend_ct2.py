@@ -126,6 +126,41 @@ def test_the_default_config_takes_the_fast_path() -> None:
     assert resolved.backend == "ct2" and resolved.compute_type in ("int8", "float16")
 
 
+def test_a_compute_type_the_device_cannot_run_is_one_line(tmp_path: Path, tiny_marian: Path, ct2_cache: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 11: compute_type float16 on a CPU was CTranslate2's ValueError, an internal error
+    import ctranslate2
+
+    from mt.cli import main
+
+    supported = ctranslate2.get_supported_compute_types("cpu")
+    if "float16" in supported:
+        pytest.skip("this CPU runs float16")
+    _, ct2 = configs(tmp_path, tiny_marian, device="cpu", compute_type="float16")
+    (tmp_path / "a.txt").write_text(SENTENCES[0], encoding="utf-8")
+    assert main(["translate", "--config", str(ct2), "--input", str(tmp_path / "a.txt")]) == 2
+    assert capsys.readouterr().err == (
+        f"mt: error: {ct2}: key 'compute_type' is 'float16', which CTranslate2 cannot run on this cpu (it can: "
+        f"{', '.join(sorted(supported))}); use one of them, or auto\n")
+    assert not ct2_cache.exists()  # refused before converting
+
+
+def test_a_model_cache_that_cannot_be_written_says_to_set_mt_cache(tmp_path: Path, tiny_marian: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: "Permission denied: '/.../ct2'" did not say what to set
+    from mt.cli import main
+
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    monkeypatch.setenv("MT_CACHE", str(tmp_path / "taken"))
+    _, ct2 = configs(tmp_path, tiny_marian)
+    (tmp_path / "a.txt").write_text(SENTENCES[0], encoding="utf-8")
+    assert main(["translate", "--config", str(ct2), "--input", str(tmp_path / "a.txt")]) == 2
+    assert capsys.readouterr().err == (
+        f"mt: error: the model cache '{tmp_path / 'taken' / 'ct2'}' cannot be written (Not a directory), and the ct2 "
+        "backend converts the model into it: set MT_CACHE to a writable folder\n")
+
+
 @pytest.mark.slow
 def test_a_converted_model_runs_without_torch_or_transformers(tmp_path: Path, tiny_marian: Path,
                                                               ct2_cache: Path) -> None:

@@ -3,6 +3,8 @@ never lost text."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -57,6 +59,26 @@ NO_WEIGHTS = ("model folder '{tmp}/model' has no weights (model.safetensors or p
 NO_TOKENIZER = "model folder '{tmp}/model' has no tokenizer files (source.spm+target.spm+vocab.json); a model folder"
 
 
+def bert_folder(backend: str) -> Callable[[Path], list[str]]:
+    """A config whose model is a real (tiny) BERT encoder saved by transformers: no translation model."""
+    def make(tmp: Path) -> list[str]:
+        from transformers import BertConfig, BertModel
+
+        with contextlib.redirect_stderr(io.StringIO()):  # its progress bar
+            BertModel(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
+                                 intermediate_size=8)).save_pretrained(tmp / "model")
+        (tmp / "model" / "vocab.json").write_text("{}", encoding="utf-8")
+        return config_with(model="./model", backend=backend)(tmp)
+
+    return make
+
+
+def model_file(tmp: Path) -> list[str]:
+    """A config whose model names a file (the weights alone), not a model folder."""
+    (tmp / "model.safetensors").write_bytes(b"weights")
+    return config_with(model="./model.safetensors")(tmp)
+
+
 def output_dir_is_a_file(tmp: Path) -> list[str]:
     (tmp / "taken").write_text("a file, not a folder")
     return ["--input", str(SEED_ARTICLE), "--output-dir", str(tmp / "taken")]
@@ -85,6 +107,10 @@ ERRORS = [
     ("negative-size", config_with(beam_size=-2), "key 'beam_size' must be a positive integer, got -2"),
     ("model-path-missing", config_with(model="./models/nothing"),
      "key 'model' names a local folder './models/nothing' that does not exist"),
+    # attack 15: a file was "a local folder ... that does not exist"
+    ("model-is-a-file", model_file,
+     "mt: error: {tmp}/bad.yaml: key 'model' names './model.safetensors', which is a file, not a model folder; name "
+     "the folder that holds config.json, the weights and the tokenizer's files (or a hub id)\n"),
     ("model-id-with-space", config_with(model="org/name with space"),
      "bad.yaml: key 'model' is 'org/name with space', which is neither a local folder nor a Hugging Face hub id; "
      "write a hub id as org/name in letters, digits, '-', '_' and '.' (e.g. Helsinki-NLP/opus-mt-ar-en), or the "
@@ -95,6 +121,12 @@ ERRORS = [
     *[(f"model-folder-without-tokenizer-{backend}",
        model_folder_with({"config.json": MARIAN_CONFIG, "model.safetensors": ""}, backend), NO_TOKENIZER)
       for backend in ("hf", "ct2")],
+    # attack 11: the ct2 converter failed on a BERT folder with an AttributeError (an internal error)
+    ("bert-model-ct2", bert_folder("ct2"), "mt: error: model '{tmp}/model' is a 'bert' model; mt translates with "
+     "Marian (opus-mt) and NLLB/M2M-100 models: set 'model' to one of those\n"),
+    ("bert-model-hf", bert_folder("hf"), "mt: error: model '{tmp}/model' could not be loaded as a seq2seq model: "
+     "Unrecognized configuration class <class 'transformers.models.bert.configuration_bert.BertConfig'> for this "
+     "kind of AutoModel: AutoModelForSeq2SeqLM.\n"),
     ("model-folder-with-bad-config", model_folder_with({"config.json": "{"}, "hf"),
      "model folder '{tmp}/model': config.json cannot be read as JSON (Expecting property name enclosed in double "
      "quotes: line 1 column 2 (char 1)); copy the model folder again"),
@@ -175,6 +207,17 @@ def test_strip_html_translates_the_visible_text(tmp_path: Path, marian_config: P
     pairs = run(tmp_path, marian_config, HTML.encode(), "--strip-html")
     assert [p["ar"] for p in pairs] == ["نفى المتحدث الأنباء.", 'وقال "لن نتدخل".']
     assert not any("markup" in p["flags"] for p in pairs)
+
+
+def test_strip_html_decodes_character_references_once(tmp_path: Path, marian_config: Path) -> None:
+    # attack 12: `&amp;lt;` became `<` (decoded twice: the page shows `&lt;`), and `&#0;` (U+FFFD, as a browser
+    # shows it) was flagged as bytes invalid in UTF-8
+    html = "<p>نفى &amp;lt;script&amp;gt; المتحدث.</p>\n<p>وقال &#0; إن &#xD800; موسكو &amp; أنقرة.</p>\n"
+    pairs = run(tmp_path, marian_config, html.encode(), "--strip-html")
+    assert [p["ar"] for p in pairs] == ["نفى &lt;script&gt; المتحدث.", "وقال \ufffd إن \ufffd موسكو & أنقرة."]
+    assert [(f, r) for f, r in zip(pairs[0]["flags"], pairs[0]["reasons"]) if f == "markup"] == [
+        ("markup", "looks like HTML/XML markup, shown as text by the page")]
+    assert "invalid_bytes" not in pairs[1]["flags"] and "markup" not in pairs[1]["flags"]
 
 
 def test_text_that_is_not_arabic_is_flagged_with_its_script(tmp_path: Path, marian_config: Path) -> None:

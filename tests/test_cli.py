@@ -88,6 +88,20 @@ def test_user_mistakes_get_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Ca
         assert fragment in err
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["translate"], "the following arguments are required: --input (mt translate --help)"),
+    ([], "the following arguments are required: COMMAND (mt --help)"),
+    (["segment", "--format", "xml"], "argument --format: invalid choice: 'xml' (choose from 'text', 'jsonl') "
+                                     "(mt segment --help)"),
+    (["translate", "--input", "a.txt", "--num-workers", "two"], "argument --num-workers: invalid int value: 'two' "
+                                                                "(mt translate --help)"),
+])
+def test_a_command_line_mistake_is_one_line_saying_where_help_is(args: list[str], message: str) -> None:
+    # attack 15: argparse printed a usage block of several lines, then "mt translate: error: ..."
+    proc = run_mt(*args)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"mt: error: {message}\n")
+
+
 def test_segment_command_text_and_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["segment", "--no-repair-glued", str(SEED_ARTICLE)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -137,6 +151,20 @@ def test_a_closed_pipe_ends_the_command_quietly_with_141(tmp_path: Path, fmt: st
     assert proc.wait(timeout=120) == 141
     assert err == b""
     assert first == first_line
+
+
+@pytest.mark.slow
+def test_a_closed_standard_output_is_one_line_before_any_work(tmp_path: Path, marian_config: Path) -> None:
+    # attack 11: `mt translate ... >&-` ran the whole translation, then ended in an internal error (AttributeError:
+    # 'NoneType' object has no attribute 'flush'); `mt segment` in another (no attribute 'write')
+    (tmp_path / "a.txt").write_text(ARTICLE_LINE, encoding="utf-8")
+    for args in (["segment", str(tmp_path / "a.txt")],
+                 ["translate", "--config", str(marian_config), "--input", str(tmp_path / "a.txt")]):
+        proc = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "mt.cli", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert (proc.returncode, proc.stderr) == (2, "mt: error: standard output is closed; mt writes its results "
+                                                     "there: redirect it to a file or /dev/null instead\n")
+    assert not (tmp_path / "outputs").exists()
 
 
 def test_an_internal_error_is_one_line_and_its_traceback_comes_with_v(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

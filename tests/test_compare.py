@@ -128,3 +128,14 @@ def test_compare_file_and_bad_arguments(tmp_path: Path, systems: list[str],
     assert "two configs have the same name" in capsys.readouterr().err
     assert main(["compare", *systems, "--input", str(SEED_ARTICLE), "--reference", str(tmp_path / "no")]) == 2
     assert "reference" in capsys.readouterr().err
+
+
+def test_read_pairs_reads_a_record_holding_a_unicode_line_separator_whole(tmp_path: Path) -> None:
+    # attack 15: str.splitlines() broke a record at a raw U+2028 (json.dumps with ensure_ascii=False writes it raw)
+    from mt.compare import read_pairs
+
+    rows = [{"id": "a:0", "en": "The spokesman denied\u2028the reports."}, {"id": "a:1", "en": "Yes\x85no."}]
+    (tmp_path / "pairs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                          encoding="utf-8")
+    assert read_pairs(tmp_path) == [{"id": "a:0", "en": "The spokesman denied\u2028the reports."},
+                                    {"id": "a:1", "en": "Yes\x85no."}]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import mt
 import mt.pipeline
 from mt.cli import main
 from mt.config import load_config
@@ -63,6 +64,52 @@ def test_jsonl_corpus_is_written_in_shards(tmp_path: Path, marian_config: Path, 
     assert manifest["inputs"][3]["doc_id"] == "doc003" and manifest["inputs"][3]["path"].endswith("corpus.jsonl#3")
 
 
+def test_the_dataset_loads_when_a_chunk_or_the_whole_run_keeps_no_pair(tmp_path: Path, marian_config: Path,
+                                                                      small_chunks: int) -> None:
+    # attack 4: a chunk of empty documents (or of rejected pairs) was a Parquet file that `datasets` refused
+    # ("BatchSize must be greater than 0"), so the whole run did not load
+    import datasets
+
+    from mt.writers import dataset_features
+
+    rows = [{"id": f"empty{k}", "text": ""} for k in range(10)] + [{"id": "a", "text": SENTENCES[0]},
+                                                                   {"id": "b", "text": SENTENCES[1]}]
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", rows)
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus)]) == 0
+    [run_dir] = (tmp_path / "outputs").iterdir()
+    assert sorted(p.name for p in (run_dir / "data").iterdir()) == [
+        "train-00000-of-00002.parquet", "train-00001-of-00002.parquet"]
+    train = datasets.load_dataset(str(run_dir))["train"]
+    assert train["id"] == ["a:0", "b:0"]
+    assert [t["ar"] for t in train["translation"]] == SENTENCES[:2]
+    assert mt.load_outputs(run_dir)["train"]["id"] == ["a:0", "b:0"]
+
+    # every pair rejected: an empty split with the run's features
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus), "--min-quality", "1"]) == 0
+    [rejecting] = set((tmp_path / "outputs").iterdir()) - {run_dir}
+    assert [r["id"] for r in read_jsonl(rejecting / "rejected.jsonl")] == ["a:0", "b:0"]
+    empty = mt.load_outputs(rejecting)["train"]
+    assert (empty.num_rows, empty.features) == (0, dataset_features())
+
+
+@pytest.mark.parametrize("name", ["corpus.JSONL", "corpus.NDJSON", "corpus.Parquet"])
+def test_corpus_suffixes_are_matched_in_any_case(tmp_path: Path, marian_config: Path, name: str) -> None:
+    # attack 13: upper.JSONL was translated as one .txt document of raw JSON
+    rows = [{"id": "a", "text": f"{SENTENCES[0]} {SENTENCES[1]}"}, {"id": "b", "text": SENTENCES[2]}]
+    path = tmp_path / name
+    if name.endswith("Parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    else:
+        write_jsonl(path, rows)
+    assert main(["translate", "--config", str(marian_config), "--input", str(path)]) == 0
+    [run_dir] = (tmp_path / "outputs").iterdir()
+    assert [(p["id"], p["ar"]) for p in read_jsonl(run_dir / "pairs.jsonl")] == [
+        ("a:0", SENTENCES[0]), ("a:1", SENTENCES[1]), ("b:0", SENTENCES[2])]
+
+
 def test_parquet_and_hf_dataset_inputs(tmp_path: Path, marian_config: Path) -> None:
     import datasets
     import pyarrow as pa
@@ -100,6 +147,30 @@ def test_bad_corpus_input_is_one_line(tmp_path: Path, marian_config: Path, capsy
     assert main(["translate", "--config", str(marian_config), "--input", str(corpus), *args]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"id": {"k": 1}, "text": "نعم"}\n', "line 1 has an object as its id ('id': {\"k\": 1}); an id is a string or an "
+                                          "integer"),
+    ('{"id": [1, 2], "text": "نعم"}\n', "line 1 has a list as its id ('id': [1, 2]); an id is a string or an integer"),
+    ('{"id": true, "text": "نعم"}\n', "line 1 has a boolean as its id ('id': true); an id is a string or an integer"),
+    ('{"id": 1.5, "text": "نعم"}\n', "line 1 has a floating-point number as its id ('id': 1.5); an id is a string or "
+                                     "an integer"),
+    ('{"id": "", "text": "نعم"}\n', "line 1 has an empty id ('id': ''); give it an id, or leave the field out to "
+                                    "number the row"),
+    ('{"id": "1", "text": "نعم"}\n{"text": "لا"}\n', "line 2 has no id and takes its row number '1' (counted from 0), "
+     "which line 1 has as its id; ids must be unique: give every row an id, or none"),
+    ('{"text": "نعم"}\n{"id": 0, "text": "لا"}\n', "line 2 has the id '0', which line 1 takes as its row number "
+     "(counted from 0: it has no id); ids must be unique: give every row an id, or none"),
+], ids=["object", "list", "boolean", "float", "empty", "numbered-after-given", "given-after-numbered"])
+def test_an_id_is_a_string_or_an_integer_and_a_clash_with_a_row_number_says_so(
+        tmp_path: Path, marian_config: Path, capsys: pytest.CaptureFixture[str], content: str, message: str) -> None:
+    # attack 15: objects, lists and booleans became Python reprs ("{'k': 1}:0", "True:0"), an empty id gave ":0",
+    # and a row without an id clashing with another's id read "line 2 has the id '1' of line 1"
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(content, encoding="utf-8")
+    assert main(["translate", "--config", str(marian_config), "--input", str(corpus)]) == 2
+    assert capsys.readouterr().err == f"mt: error: input '{corpus}' {message}\n"
 
 
 def test_resume_per_document_after_a_crash(tmp_path: Path, marian_config: Path, small_chunks: int,

@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from mt.cli import main
 from mt.errors import ConfigError, InputError
 from mt.io import read_text
 from mt.sources import open_source
+from tests.conftest import ROOT, write_config
+from tests.test_cli import run_mt
 
 ARABIC = "نفى المتحدث باسم الخارجية الروسية الأنباء. وقال إن موسكو لن تتدخل."
 SENTENCES = ["نفى المتحدث باسم الخارجية الروسية الأنباء.", "وقال إن موسكو لن تتدخل."]
@@ -90,6 +94,37 @@ def test_compare_reads_the_input_with_the_encoding(tmp_path: Path, marian_config
     assert main([*argv, "--encoding", "cp1256"]) == 0
     [system] = json.loads((tmp_path / "cmp" / "table.json").read_text(encoding="utf-8"))["systems"]
     assert [p["ar"] for p in read_jsonl(Path(system["run_dir"]) / "pairs.jsonl")] == SENTENCES
+
+
+REFERENCE = ["The spokesman denied the \u201creports\u201d.", "He said Moscow would not intervene."]
+
+
+def test_references_are_read_with_the_inputs_encoding(tmp_path: Path, marian_config: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 10: a --reference or a sidecar name.en.txt was read as UTF-8 whatever --encoding said, and the error
+    # then advised the --encoding that had been given
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.ar.txt").write_bytes(ARABIC.encode("cp1256"))
+    (folder / "a.en.txt").write_bytes("\n".join(REFERENCE).encode("cp1256"))  # the quotes are bytes 0x93, 0x94
+    (tmp_path / "ref.txt").write_bytes((folder / "a.en.txt").read_bytes())
+    for args in (["--input", str(folder / "a.ar.txt"), "--reference", str(tmp_path / "ref.txt")],
+                 ["--input", str(folder)]):
+        assert main(["translate", "--config", str(marian_config), "--encoding", "cp1256", *args]) == 0
+        run_dir = Path(capsys.readouterr().out.strip())
+        assert [(p["ar"], p["ref"]) for p in read_jsonl(run_dir / "pairs.jsonl")] == list(zip(SENTENCES, REFERENCE))
+
+
+@pytest.mark.slow
+def test_compare_reads_the_reference_with_the_encoding(tmp_path: Path, marian_config: Path) -> None:
+    (tmp_path / "cp.txt").write_bytes(ARABIC.encode("cp1256"))
+    (tmp_path / "ref.txt").write_bytes("\n".join(REFERENCE).encode("cp1256"))
+    assert main(["compare", str(marian_config), "--input", str(tmp_path / "cp.txt"), "--reference",
+                 str(tmp_path / "ref.txt"), "--output", str(tmp_path / "cmp"), "--encoding", "cp1256"]) == 0
+    table = json.loads((tmp_path / "cmp" / "table.json").read_text(encoding="utf-8"))
+    assert table["reference_groups"] == 2
+    side = read_jsonl(tmp_path / "cmp" / "side_by_side.jsonl")
+    assert [row.get("ref") for row in side] == REFERENCE
 
 
 def test_compare_refuses_an_empty_reference_before_any_system_runs(tmp_path: Path, marian_config: Path,
@@ -183,6 +218,21 @@ def test_a_file_name_no_output_can_carry_is_refused_in_one_line(tmp_path: Path, 
                   f"1; {fix}"
 
 
+def test_a_file_name_that_is_not_utf8_is_said_to_be_so(tmp_path: Path, marian_config: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: a Latin-1 name (caf\xe9.txt) was "the control character U+DCE9"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text(SENTENCES[0], encoding="utf-8")
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as fh:
+        fh.write(SENTENCES[1].encode("utf-8"))
+    path = folder / os.fsdecode(b"caf\xe9.txt")
+    err = one_error(capsys, ["translate", "--config", str(marian_config), "--input", str(folder)])
+    assert err == (f"input {str(path)!r}: the id 'caf\\udce9' is not valid UTF-8 (the byte 0xE9 at character 3); "
+                   "rename the file: its name gives the document's id, and ids must be printable (tab, line breaks "
+                   "and NUL would break the TSV and TMX)")
+
+
 # --- folders say what they hold ------------------------------------------------------------------------------
 
 def test_skipped_entries_are_named_once_per_run(tmp_path: Path, marian_config: Path,
@@ -221,6 +271,43 @@ def test_compare_names_skipped_entries_once(tmp_path: Path, marian_config: Path,
             f"skipping '{folder / 'pipe.txt'}': it is a FIFO (named pipe), not a regular file"]
 
 
+def run_mt_unprivileged(*args: str) -> subprocess.CompletedProcess:
+    """`run_mt` as a user the file permissions apply to: root gives up its power to override them."""
+    if os.geteuid() != 0:
+        return run_mt(*args)
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv is never refused a folder")
+    caps = "-dac_override,-dac_read_search"
+    return subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-m", "mt.cli",
+                           *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.parametrize(("locked", "mode", "message"), [
+    ("in/locked", 0o000, "input folder '{tmp}/in': its folder '{tmp}/in/locked' cannot be read (Permission denied), "
+                         "so its files would be left out; make it readable, or move it out of the input folder"),
+    ("in", 0o000, "input folder '{tmp}/in' cannot be read (Permission denied); make it readable, or give another "
+                  "input"),
+    ("in", 0o300, "input folder '{tmp}/in' cannot be read (Permission denied); make it readable, or give another "
+                  "input"),
+], ids=["a-subfolder", "the-folder", "the-folder-searchable-not-listable"])
+def test_a_folder_that_cannot_be_read_is_an_error_never_skipped(tmp_path: Path, locked: str, mode: int,
+                                                                message: str) -> None:
+    # attack 3: an unreadable subfolder was skipped silently, its text lost; the input folder itself was "Permission
+    # denied: '.../state.json'"
+    folder = folder_with(tmp_path, {"a.txt": ARABIC})
+    for sub, text in (("sub", "وقال إن موسكو لن تتدخل."), ("locked", "وأضاف أن الاجتماع سيعقد في جنيف.")):
+        (folder / sub).mkdir()
+        (folder / sub / "b.txt").write_text(text, encoding="utf-8")
+    config = write_config(tmp_path / "c.yaml", name="x", model="org/m", output_dir=str(tmp_path / "outputs"))
+    (tmp_path / locked).chmod(mode)
+    try:
+        proc = run_mt_unprivileged("translate", "--config", str(config), "--input", str(folder))
+    finally:
+        (tmp_path / locked).chmod(0o755)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"mt: error: {message.format(tmp=tmp_path)}\n")
+    assert not (tmp_path / "outputs").exists()
+
+
 def folder_with(tmp: Path, files: dict[str, str]) -> Path:
     folder = tmp / "in"
     folder.mkdir()
@@ -244,6 +331,28 @@ def test_a_folder_says_what_it_holds_instead(tmp_path: Path, marian_config: Path
     folder = folder_with(tmp_path, files)
     err = one_error(capsys, ["translate", "--config", str(marian_config), "--input", str(folder)])
     assert err in (f"input folder '{folder}' {message}", f"input folder '{folder}': {message}")
+
+
+@pytest.mark.parametrize(("empty", "message"), [
+    (["blank", "empty"], "2 input document(s) hold no text and give no pairs: 'blank', 'empty'"),
+    (["e1", "e2", "e3", "e4", "e5"], "5 input document(s) hold no text and give no pairs: 'e1', 'e2', 'e3' and 2 more"),
+])
+def test_documents_without_text_are_named_in_the_warning(tmp_path: Path, marian_config: Path,
+                                                         caplog: pytest.LogCaptureFixture,
+                                                         monkeypatch: pytest.MonkeyPatch, empty: list[str],
+                                                         message: str) -> None:
+    # attack 15: the warning said "1 input document(s) hold no text" without naming it
+    import mt.pipeline
+
+    monkeypatch.setattr(mt.pipeline, "CHUNK_DOCS", 2)  # the names are gathered across chunks
+    folder = folder_with(tmp_path, {"a.txt": ARABIC, **{f"{name}.txt": " \n" if name == "blank" else ""
+                                                         for name in empty}})
+    with caplog.at_level(logging.WARNING, logger="mt.pipeline"):
+        assert main(["translate", "--config", str(marian_config), "--input", str(folder)]) == 0
+    assert [r.getMessage() for r in caplog.records if r.name == "mt.pipeline"] == [message]
+    [run_dir] = (tmp_path / "outputs").iterdir()
+    assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["counts"]["empty_documents"] == len(
+        empty)
 
 
 def test_upper_case_names_are_read_with_their_upper_case_reference(tmp_path: Path, marian_config: Path,
@@ -271,6 +380,20 @@ def test_an_empty_reference_is_refused_before_anything_runs(tmp_path: Path, mari
                              "--reference", str(tmp_path / "a.en.txt")])
     assert err == (f"reference '{tmp_path / 'a.en.txt'}' is empty: it has no English sentences to score against; "
                    "give the English version of the input, or leave --reference out")
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_a_reference_with_a_corpus_input_is_refused_in_its_terms(tmp_path: Path, marian_config: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: a JSONL input was told to put name.en.txt beside each article of "the folder"
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "text": ARABIC}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "a.en.txt").write_text("The spokesman denied the reports.\n", encoding="utf-8")
+    err = one_error(capsys, ["translate", "--config", str(marian_config), "--input", str(corpus), "--reference",
+                             str(tmp_path / "a.en.txt")])
+    assert err == (f"--reference needs a single input document; the jsonl corpus '{corpus}' holds many, and its rows "
+                   "take no reference: leave --reference out (references go with .txt articles, as NAME.en.txt "
+                   "beside NAME.txt)")
     assert not (tmp_path / "outputs").exists()
 
 
@@ -405,8 +528,9 @@ def test_the_api_refuses_what_file_input_refuses(marian_config: Path) -> None:
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"beam_sise": 1}, "overrides: unknown key 'beam_sise' (did you mean 'beam_size'?); valid keys: extends, "
-                       "backend, beam_size,"),
+    # attack 15: `extends` was listed among the valid keys, though only a config file may have it
+    ({"beam_sise": 1}, "overrides: unknown key 'beam_sise' (did you mean 'beam_size'?); valid keys: backend, "
+                       "beam_size,"),
     ({"quality.min_qualty": 0.3}, "overrides: unknown key 'quality.min_qualty' (did you mean 'quality.min_quality'?);"
                                   " valid keys: chars_ratio,"),
     ({"beam_size": 0}, "overrides: key 'beam_size' must be a positive integer, got 0"),

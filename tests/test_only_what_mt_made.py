@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,30 @@ def test_overwrite_replaces_an_mt_folder_only_while_it_holds_nothing_else(tmp_pa
     # an mt folder that is itself the input is not replaced either
     proc = run_mt("score", "--source", str(out), "--output", str(out), "--overwrite")
     assert_one_line_error(proc)
+
+
+@pytest.mark.parametrize("identity", ['{"name": "my project"}\n', '{"config_hash": "mine", "input": {}}\n',
+                                      '{"config_hash": "3ce76c87", "input": {"kind": "lines", "path": "/x"}, '
+                                      '"notes": "mine"}\n', "[1, 2]\n", "not json\n"],
+                         ids=["a-project-file", "mt-like-keys", "an-extra-key", "a-list", "not-json"])
+def test_a_run_json_mt_did_not_write_makes_the_folder_foreign(tmp_path: Path, identity: str) -> None:
+    # attack 1: a folder of the user's own files with a run.json of theirs is not mt's, --overwrite or not
+    src, tgt = files(tmp_path / "in", AR, EN)
+    p = tmp_path / "p"
+    p.mkdir()
+    (p / "run.json").write_text(identity, encoding="utf-8")
+    (p / "README.md").write_text("notes\n", encoding="utf-8")
+    (p / "corpus.en").write_text("mine\n", encoding="utf-8")
+    (p / "manifest.json").write_text('{"a": 1}\n', encoding="utf-8")
+    before = snapshot(p)
+    for extra in ([], ["--overwrite"]):
+        proc = run_mt("score", "--source", str(src), "--target", str(tgt), "--output", str(p), *extra)
+        assert_one_line_error(proc)
+        assert proc.stderr == (f"mt: error: folder '{p}' holds files that mt did not make ('README.md', 'corpus.en', "
+                               "'manifest.json', ...; a run.json mt did not write); mt writes only into a new or empty "
+                               "folder or one it made, and --overwrite replaces nothing else: pick an empty or new "
+                               "folder\n")
+        assert snapshot(p) == before
 
 
 @pytest.mark.slow
@@ -169,4 +194,56 @@ def test_align_output_is_a_file_never_a_folder_nor_an_input(tmp_path: Path) -> N
 
     proc = run_mt(*args, "--output", str(tmp_path / "beads.txt"))
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "beads.txt").read_text(encoding="utf-8") == "[0]:[0]:0.9938\n[1]:[1]:0.9938\n"
+    assert (tmp_path / "beads.txt").read_text(encoding="utf-8") == "[0]:[0]:0.9890\n[1]:[1]:0.9889\n"
+
+
+def test_align_output_writes_through_links_and_special_files_and_never_over_an_input(tmp_path: Path) -> None:
+    # attack 2: a symbolic link, a FIFO and a device were replaced by a regular file; `x/../a.en.txt` (x missing)
+    # overwrote the --target
+    src, tgt = files(tmp_path, AR, EN)
+    mt_lines = tmp_path / "mt.en.txt"
+    mt_lines.write_text(EN, encoding="utf-8")
+    args = ["align", "--source", str(src), "--target", str(tgt), "--translation", str(mt_lines), "--output"]
+    beads = "[0]:[0]:0.9890\n[1]:[1]:0.9889\n"
+
+    link, linked = tmp_path / "beads-link.txt", tmp_path / "kept" / "beads.txt"
+    linked.parent.mkdir()
+    linked.write_text("old beads\n", encoding="utf-8")
+    link.symlink_to(linked)
+    proc = run_mt(*args, str(link))
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert link.is_symlink() and os.readlink(link) == str(linked)
+    assert linked.read_text(encoding="utf-8") == beads
+
+    fifo = tmp_path / "beads.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader waiting, as `cat beads.fifo` would
+    try:
+        proc = run_mt(*args, str(fifo))
+        assert (proc.returncode, proc.stderr) == (0, "")
+        assert os.read(reader, 65536).decode("utf-8") == beads
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # /dev/null's numbers
+    except PermissionError:
+        pass  # not root: the FIFO stands for the special files
+    else:
+        proc = run_mt(*args, str(device))
+        assert (proc.returncode, proc.stderr) == (0, "")
+        assert stat.S_ISCHR(device.lstat().st_mode)
+
+    before = snapshot(tmp_path)
+    for flag, path in (("--target", tmp_path / "missing" / ".." / "a.en.txt"), ("--source", tmp_path / "src-link")):
+        if path.name == "src-link":
+            path.symlink_to(src)
+            before = snapshot(tmp_path)
+        proc = run_mt(*args, str(path))
+        assert_one_line_error(proc)
+        assert proc.stderr == (f"mt: error: --output '{path}' is the {flag} file, which would be overwritten; pick "
+                               "another file\n")
+        assert snapshot(tmp_path) == before
+    assert (src.read_text(encoding="utf-8"), tgt.read_text(encoding="utf-8")) == (AR, EN)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mt.config import load_config
 from mt.pipeline import translate
 from mt.records import Hypothesis
@@ -69,3 +71,24 @@ def test_every_output_file_holds_every_field_of_every_pair(tmp_path: Path, tiny_
     assert all(p["scores"]["round_trip_chrf"] is not None for p in pairs if p["en"])
     assert "markup" in pairs[3]["flags"] and "not_arabic" in pairs[4]["flags"]
     check_every_file(run_dir, pairs)
+
+
+def test_a_report_that_holds_only_the_first_pairs_says_so_and_charts_them_all(
+        tmp_path: Path, marian_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # attack 14: on a 10,060-pair run the page read "5000 of 5000 pairs shown", its chart of those 5,000 only
+    import lxml.html
+
+    import mt.runwriter
+
+    monkeypatch.setattr(mt.runwriter, "REPORT_ROWS", 2)  # 5,000 in a real run
+    text = tmp_path / "a.txt"
+    text.write_text("نفى المتحدث الأنباء. وقال إن موسكو لن تتدخل. وأضاف أن الاجتماع سيعقد في جنيف. وانتهى المؤتمر.\n",
+                    encoding="utf-8")
+    run_dir = translate(load_config(marian_config), text)
+    assert len(read_pairs(run_dir)) == 4
+    page = lxml.html.fromstring((run_dir / "report.html").read_bytes())
+    assert [row.get("id") for row in page.xpath('//table[@id="pairs"]/tbody/tr')] == ["a:0", "a:1"]
+    assert page.xpath('//div[@class="controls"]/span')[0].text_content() == (
+        "2 of 2 pairs shown (this page holds the first 2 of 4 pairs; all are in pairs.jsonl); click a column to sort")
+    bars = [title.text_content() for title in page.xpath('//svg//rect[@class="bar"]/title')]
+    assert sum(int(bar.rpartition(": ")[2]) for bar in bars) == 4  # the chart counts every pair

@@ -57,6 +57,20 @@ def test_max_new_tokens_beyond_the_positions_is_clamped_at_load(
     assert [h.n_tokens for h in translator.translate_batch(SHORT)] == [tokens, tokens]
 
 
+def test_the_signature_names_the_limits_the_run_used(tiny_marian: Path, tmp_path: Path) -> None:
+    # attack 15: the manifest's signature said maxnew:256 when 128 was used
+    from mt.pipeline import translate
+
+    config = write_config(tmp_path / "c.yaml", name="t", model=str(tiny_marian), backend="hf", beam_size=1,
+                          max_new_tokens=256, max_input_tokens=200, output_dir=str(tmp_path / "out"))
+    (tmp_path / "in.txt").write_text(SHORT[0], encoding="utf-8")
+    manifest = json.loads((translate(load_config(config), tmp_path / "in.txt") / "manifest.json").read_text(
+        encoding="utf-8"))
+    assert (manifest["config"]["max_new_tokens"], manifest["config"]["max_input_tokens"]) == (256, 200)
+    assert (manifest["model"]["max_new_tokens"], manifest["model"]["max_input_tokens"]) == (128, 64)  # tokenizer: 64
+    assert "|beam:1|maxnew:128|maxin:64|" in manifest["signature"]
+
+
 def test_max_new_tokens_within_the_positions_is_kept(nllb_128: Path, tmp_path: Path,
                                                     caplog: pytest.LogCaptureFixture) -> None:
     config = write_config(tmp_path / "c.yaml", name="t", model=str(nllb_128), backend="ct2", max_new_tokens=128)

@@ -127,6 +127,7 @@ def test_score_files_with_both_directions(tmp_path: Path, marian_config: Path, n
     for row in rows:
         s = row["scores"]
         assert s["xent_fwd"] > 0 and s["xent_bwd"] > 0 and row["score"] == pytest.approx(-s["xent_fwd"], abs=1e-4)
+        assert row["score"] == s["logprob"]  # equal, as the README says (attack 15: -5.470331 against -5.4703)
         assert s["dual_xent"] == pytest.approx(abs(s["xent_fwd"] - s["xent_bwd"]) + (s["xent_fwd"] + s["xent_bwd"]) / 2,
                                                abs=1e-3)
         assert row["quality"] <= math.exp(-s["dual_xent"]) + 1e-4  # the adequacy bounds the quality
@@ -147,6 +148,24 @@ def test_score_a_run_folders_reference_pairs(tmp_path: Path, marian_config: Path
     rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(r["id"], r["ar"], r["en"]) for r in rows] == [(r["id"], r["ar"], r["ref"]) for r in run if r["ref"]]
     assert rows and all(r["scores"]["xent_fwd"] is not None for r in rows)
+
+
+def test_a_run_whose_text_holds_a_unicode_line_separator_is_read_record_by_record(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: pairs.jsonl was split with str.splitlines(), which breaks a record at the U+2028 or U+0085 that
+    # json.dumps(ensure_ascii=False) leaves raw
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    refs = ["The spokesman denied\u2028the reports.", "He said\x85Moscow would not intervene."]
+    rows = [{"id": f"a:{k}", "doc_id": "a", "index": k, "ar": ar, "en": "x", "start": 0, "end": len(ar), "ref": ref,
+             "ref_ids": [k]} for k, (ar, ref) in enumerate(zip(AR[:2], refs))]
+    (run_dir / "pairs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                         encoding="utf-8")
+    assert main(["score", "--source", str(run_dir), "--output", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    with open(tmp_path / "s" / "pairs.jsonl", encoding="utf-8", newline="\n") as fh:
+        assert [(r["id"], r["ar"], r["en"]) for r in map(json.loads, fh)] == [("a:0", AR[0], refs[0]),
+                                                                             ("a:1", AR[1], refs[1])]
 
 
 @pytest.mark.parametrize(
@@ -185,6 +204,37 @@ def test_score_output_that_is_a_file_says_so(tmp_path: Path, capsys: pytest.Capt
     assert capsys.readouterr().err == (f"mt: error: '{taken}' is a file, not a folder, so '{taken / 'scores'}' cannot "
                                        "be made; pick a new or empty folder for the output\n")
     assert taken.read_text(encoding="utf-8") == "root:x:0:0::/root:/bin/sh\n"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("nan", "must be a finite number, got nan"), ("inf", "must be a finite number, got inf"),
+    ("5", "must lie between 0 and 1, got 5.0"), ("-1", "must lie between 0 and 1, got -1.0"),
+])
+def test_score_checks_min_quality_as_translate_does(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str,
+                                                    message: str) -> None:
+    # attack 9: nan rejected every pair and wrote "min_quality": NaN (not JSON) into manifest.json
+    src, tgt = _files(tmp_path)
+    out = tmp_path / "scores"
+    assert main(["score", "--source", str(src), "--target", str(tgt), "--output", str(out), "--min-quality",
+                 value]) == 2
+    assert capsys.readouterr().err == f"mt: error: --min-quality: key 'quality.min_quality' {message}\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("key", ["chars_sd", "words_sd"])
+def test_a_length_spread_too_small_to_divide_by_is_refused(tmp_path: Path, marian_config: Path,
+                                                           capsys: pytest.CaptureFixture[str], key: str) -> None:
+    # attack 11: quality.chars_sd 1e-300 made the length z-score overflow (an internal OverflowError); 1e-320 would
+    # have made it infinite, written as Infinity (not JSON)
+    src, tgt = _files(tmp_path)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(marian_config.read_text(encoding="utf-8") + f"quality: {{{key}: 1.0e-300}}\n", encoding="utf-8")
+    assert main(["score", "--config", str(config), "--source", str(src), "--target", str(tgt), "--output",
+                 str(tmp_path / "s")]) == 2
+    fitted = {"chars_sd": "0.165", "words_sd": "0.253"}[key]
+    assert capsys.readouterr().err == (f"mt: error: {config}: key 'quality.{key}' must be at least 0.001 (fitted: "
+                                       f"{fitted}); a smaller spread can only be a mistake, got 1e-300\n")
+    assert not (tmp_path / "s").exists()
 
 
 def test_score_line_count_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

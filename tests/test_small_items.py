@@ -130,3 +130,18 @@ def test_missing_default_config_says_to_pass_config(tmp_path: Path, command: lis
     assert proc.stderr.startswith(f"mt: error: no --config given and the default 'configs/default.yaml' does not "
                                   f"exist in the current folder ({tmp_path}); pass --config PATH to a model config")
     assert ("give --translation" in proc.stderr) == (command[0] == "align")
+
+
+def test_a_pair_without_a_quality_is_rejected_by_any_min_quality(tmp_path: Path, marian_config: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # attack 15: --min-quality 0 kept the pairs with quality null (`quality or 0.0` >= 0), though the README sends
+    # them to rejected.jsonl
+    text = tmp_path / "a.txt"
+    text.write_text(f"{SENTENCES[0]}\nـــــ\n", encoding="utf-8")  # tatweel only: nothing to translate, no quality
+    assert main(["translate", "--config", str(marian_config), "--input", str(text), "--min-quality", "0"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip())
+    assert [p["ar"] for p in read_jsonl(run_dir / "pairs.jsonl")] == [SENTENCES[0]]
+    [rejected] = read_jsonl(run_dir / "rejected.jsonl")
+    assert (rejected["ar"], rejected["quality"]) == ("ـــــ", None)
+    assert list(zip(rejected["flags"], rejected["reasons"]))[-1] == (
+        "below_min_quality", "no quality to compare with min_quality 0.0")

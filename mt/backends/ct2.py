@@ -24,7 +24,7 @@ from mt.backends import LANGUAGE_CODE_FAMILIES, input_limit, output_limit, posit
 from mt.backends.tokenize import TOKENIZER_FILES, check_language, load_tokenizer
 from mt.config import Config
 from mt.errors import ConfigError, MtError
-from mt.hub import resolve_model
+from mt.hub import TOKENIZER_SETS, resolve_model
 from mt.records import Hypothesis
 
 log = logging.getLogger(__name__)
@@ -75,13 +75,24 @@ def convert(source: Path, target: Path, compute_type: str) -> Path:
         if not (target / INFO_FILE).exists():
             write_model_info(source, target)
         return target
+    try:
+        family = json.loads((source / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        family = None  # the converter says what is wrong
+    if family is not None and family not in TOKENIZER_SETS:  # the converter fails on them, some with a traceback
+        raise MtError(f"model '{source}' is a '{family}' model; mt translates with Marian (opus-mt) and NLLB/M2M-100 "
+                      "models: set 'model' to one of those")
     ctranslate2 = _import_ctranslate2()
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise MtError(f"the model cache '{target.parent}' cannot be written ({exc.strerror or exc}), and the ct2 "
+                      "backend converts the model into it: set MT_CACHE to a writable folder") from None
     try:
         log.info("converting %s to CTranslate2 (%s) in %s", source, _quantization(compute_type), target)
         converter = ctranslate2.converters.TransformersConverter(str(source))
@@ -145,6 +156,11 @@ class CT2Translator:
         source = Path(resolved.path)
         self.device = ct2_device(config.device, ctranslate2, config_path)
         self.compute_type = auto_compute_type(self.device) if config.compute_type == "auto" else config.compute_type
+        supported = ctranslate2.get_supported_compute_types(self.device)
+        if self.compute_type not in supported:
+            raise ConfigError(f"{config_path}: key 'compute_type' is '{self.compute_type}', which CTranslate2 cannot "
+                              f"run on this {self.device} (it can: {', '.join(sorted(supported))}); use one of them, "
+                              "or auto")
         self.path = convert(source, converted_path(config.model, self.revision, source, self.compute_type),
                             self.compute_type)
         info = json.loads((self.path / INFO_FILE).read_text(encoding="utf-8"))
