@@ -132,7 +132,7 @@ def test_compare_file_and_bad_arguments(tmp_path: Path, systems: list[str],
 
 def test_read_pairs_reads_a_record_holding_a_unicode_line_separator_whole(tmp_path: Path) -> None:
     # attack 15: str.splitlines() broke a record at a raw U+2028 (json.dumps with ensure_ascii=False writes it raw)
-    from mt.compare import read_pairs
+    from mt.commands.compare import read_pairs
 
     rows = [{"id": "a:0", "en": "The spokesman denied\u2028the reports."}, {"id": "a:1", "en": "Yes\x85no."}]
     (tmp_path / "pairs.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),

@@ -78,9 +78,9 @@ def test_a_report_that_holds_only_the_first_pairs_says_so_and_charts_them_all(
     # attack 14: on a 10,060-pair run the page read "5000 of 5000 pairs shown", its chart of those 5,000 only
     import lxml.html
 
-    import mt.runwriter
+    import mt.outputs.shards
 
-    monkeypatch.setattr(mt.runwriter, "REPORT_ROWS", 2)  # 5,000 in a real run
+    monkeypatch.setattr(mt.outputs.shards, "REPORT_ROWS", 2)  # 5,000 in a real run
     text = tmp_path / "a.txt"
     text.write_text("نفى المتحدث الأنباء. وقال إن موسكو لن تتدخل. وأضاف أن الاجتماع سيعقد في جنيف. وانتهى المؤتمر.\n",
                     encoding="utf-8")
