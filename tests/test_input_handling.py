@@ -372,7 +372,7 @@ def test_documents_without_text_are_named_in_the_warning(tmp_path: Path, marian_
                                                          for name in empty}})
     with caplog.at_level(logging.WARNING, logger="mt.pipeline"):
         assert main(["translate", "--config", str(marian_config), "--input", str(folder)]) == 0
-    assert [r.getMessage() for r in caplog.records if r.name == "mt.pipeline"] == [message]
+    assert [r.getMessage() for r in caplog.records if r.name == "mt.outputs.run"] == [message]
     [run_dir] = (tmp_path / "outputs").iterdir()
     assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["counts"]["empty_documents"] == len(
         empty)

@@ -59,7 +59,7 @@ def test_max_new_tokens_beyond_the_positions_is_clamped_at_load(
 
 def test_the_signature_names_the_limits_the_run_used(tiny_marian: Path, tmp_path: Path) -> None:
     # attack 15: the manifest's signature said maxnew:256 when 128 was used
-    from mt.pipeline import translate
+    from mt.engines.local import translate
 
     config = write_config(tmp_path / "c.yaml", name="t", model=str(tiny_marian), backend="hf", beam_size=1,
                           max_new_tokens=256, max_input_tokens=200, output_dir=str(tmp_path / "out"))
